@@ -1,0 +1,31 @@
+using Symmetry.Torch;
+using static Symmetry.Torch.Torch;
+
+namespace Symmetry.Core.Data;
+
+/// <summary>Loads MNIST-format data sets (MNIST, Fashion-MNIST) from a directory of IDX files.</summary>
+public static class Mnist
+{
+    /// <summary>Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.</summary>
+    public const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>One split: images (N, 1, 28, 28) as float32 in [0, 1] and labels (N) as int64.
+    /// The caller owns both tensors.</summary>
+    public static (Tensor Images, Tensor Labels) Load(string directory, bool train)
+    {
+        var prefix = train ? "train" : "t10k";
+        var imagePath = IdxFile.Locate(directory, $"{prefix}-images-idx3-ubyte");
+        var labelPath = IdxFile.Locate(directory, $"{prefix}-labels-idx1-ubyte");
+        var (imageDims, pixels) = IdxFile.Read(imagePath, expectedRank: 3);
+        var (labelDims, labels) = IdxFile.Read(labelPath, expectedRank: 1);
+        if (imageDims[0] != labelDims[0])
+            throw new DataFormatException(labelPath, $"{labelDims[0]} labels for {imageDims[0]} images in {imagePath}");
+        var outOfRange = labels.FirstOrDefault(l => l > 9);
+        if (outOfRange > 9) throw new DataFormatException(labelPath, $"label {outOfRange} is outside 0..9");
+        using var scope = NewScope();
+        var raw = FromArray(pixels, [imageDims[0], 1, imageDims[1], imageDims[2]]);
+        var images = raw.To(DType.Float32) / 255.0;
+        var targets = FromArray(labels).To(DType.Int64);
+        return (images.DetachFromScope(), targets.DetachFromScope());
+    }
+}
