@@ -138,7 +138,10 @@ let readCounters (trx: string) =
     let counters = XDocument.Load(trx).Descendants() |> Seq.find (fun e -> e.Name.LocalName = "Counters")
     let n name = match counters.Attribute(XName.Get name) with null -> 0 | a -> int a.Value
     // error/timeout/aborted are failures too, even though VSTest counts them separately.
-    n "passed", n "failed" + n "error" + n "timeout" + n "aborted", n "notExecuted", n "total"
+    let failed = n "failed" + n "error" + n "timeout" + n "aborted"
+    // VSTest leaves notExecuted at 0 for ignored tests; they only show as total - executed.
+    let skipped = max (n "notExecuted") (n "total" - n "executed")
+    n "passed", failed, skipped, n "total"
 
 let test (extra: string list) =
     setup ()
@@ -166,11 +169,14 @@ let test (extra: string list) =
 
 // ---------------------------------------------------------------- demo, bench
 
+let demoScript = "src/Symmetry.Scripts/demo.fsx"
+
 let demo (extra: string list) =
+    if not (File.Exists(path demoScript)) then fail 1 (sprintf "%s is missing" demoScript)
     setup ()
     build ()
     step "demo"
-    run "dotnet" ([ "fsi"; "src/Symmetry.Scripts/demo.fsx" ] @ extra)
+    run "dotnet" ([ "fsi"; demoScript ] @ extra)
 
 let bench (extra: string list) =
     setup ()

@@ -13,6 +13,8 @@ public sealed partial class Tensor
         Check.Result(NativeMethods.symm_tensor_add_scaled(Handle, other.Handle, alpha, 1, out var r), r, "add_");
     /// <summary>this += scalar (in place).</summary>
     public Tensor AddInPlace(double scalar) => Binary(BinaryOp.Add, scalar, inplace: true);
+    /// <summary>this += integer scalar (in place; keeps integer dtypes integral).</summary>
+    public Tensor AddInPlace(long scalar) => Binary(BinaryOp.Add, scalar, inplace: true);
     /// <summary>this −= other (in place).</summary>
     public Tensor SubInPlace(Tensor other) => Binary(BinaryOp.Sub, other, inplace: true);
     /// <summary>this ·= other (in place).</summary>
