@@ -1,0 +1,46 @@
+// Trains a zoo model on the default data (Fashion-MNIST) or --data DIR, with progress; ends with test_accuracy=<value>.
+// dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 --epochs 10 [--optimizer adam|sgd] [--lr 1e-3]
+//   [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--checkpoint results/train.safetensors]
+#load "_prelude.fsx"
+open System.IO
+open _prelude
+open Symmetry.Torch
+open Symmetry.Torch.Optim
+open Symmetry.Core.Data
+open Symmetry.Core.Models
+open Symmetry.Core.Training
+
+let modelName = argOr "model" "lenet-300-100"
+let epochs = int (argOr "epochs" "10")
+let seed = uint64 (argOr "seed" "42")
+let batch = int (argOr "batch" "128")
+let lr = float (argOr "lr" "1e-3")
+let device = Device.Parse(argOr "device" (string Device.Default))
+let checkpoint = argOr "checkpoint" ""
+Torch.SetThreadCount(int (argOr "threads" "2"))
+
+use splits = DataSets.Load((match argOr "data" "" with "" -> null | path -> path), normalize = false)
+let shape = splits.InputShape
+let config = ModelConfig(int shape.[0], int shape.[1], splits.ClassCount)
+use init = Generator.ForPurpose(seed, "init")
+use model = ModelZoo.Create(modelName, config, init)
+model.To(device) |> ignore
+use optimizer: Optimizer =
+    match argOr "optimizer" "adam" with
+    | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9)
+    | "adam" -> new Adam(model.Parameters(), lr)
+    | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
+let data = LoaderData(splits, batch, seed)
+use trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device))
+if checkpoint <> "" && File.Exists checkpoint then
+    TrainingCheckpoint.Restore(trainer, checkpoint) |> ignore
+    printfn "resumed from %s at epoch %d" checkpoint trainer.Epoch
+if checkpoint <> "" then
+    trainer.AddCallback { new ITrainingCallback with
+                            member _.OnEpochEnd(t, _) = TrainingCheckpoint.Save(t, checkpoint) }
+
+printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.ParameterCount()) (describeRuntime ())
+let last = ConsoleProgress.Run(trainer, modelName)
+match last with
+| null -> printfn "no epoch left to train (checkpoint already at epoch %d)" trainer.Epoch
+| m -> printfn "test_accuracy=%.4f" m.Test.Accuracy
