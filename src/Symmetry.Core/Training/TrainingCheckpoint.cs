@@ -28,6 +28,7 @@ public static class TrainingCheckpoint
             ["epoch"] = trainer.Epoch.ToString(CultureInfo.InvariantCulture),
             ["step"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
             ["scheduler_steps"] = (trainer.Scheduler?.Steps ?? 0).ToString(CultureInfo.InvariantCulture),
+            ["scheduler_base_lr"] = (trainer.Scheduler?.BaseLearningRate ?? trainer.Optimizer.LearningRate).ToString("R", CultureInfo.InvariantCulture),
             ["cumulative_gradient_norm"] = trainer.CumulativeGradientNorm.ToString("R", CultureInfo.InvariantCulture),
             ["wall_seconds"] = trainer.WallSeconds.ToString("R", CultureInfo.InvariantCulture),
             ["seed"] = trainer.Options.Seed.ToString(CultureInfo.InvariantCulture),
@@ -54,7 +55,8 @@ public static class TrainingCheckpoint
         trainer.Step = long.Parse(metadata["step"], CultureInfo.InvariantCulture);
         trainer.CumulativeGradientNorm = double.Parse(metadata["cumulative_gradient_norm"], CultureInfo.InvariantCulture);
         trainer.WallSeconds = double.Parse(metadata["wall_seconds"], CultureInfo.InvariantCulture);
-        trainer.Scheduler?.Restore(long.Parse(metadata["scheduler_steps"], CultureInfo.InvariantCulture));
+        trainer.Scheduler?.Restore(long.Parse(metadata["scheduler_steps"], CultureInfo.InvariantCulture),
+            double.Parse(metadata["scheduler_base_lr"], CultureInfo.InvariantCulture));
         // The scheduler recomputes the rate from its position; without one, the optimizer's saved rate stands.
         return metadata;
     }

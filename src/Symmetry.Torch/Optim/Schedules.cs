@@ -53,7 +53,7 @@ public sealed class Scheduler
     }
 
     /// <summary>The rate the factors multiply.</summary>
-    public double BaseLearningRate { get; }
+    public double BaseLearningRate { get; private set; }
 
     /// <summary>Scheduler steps taken.</summary>
     public long Steps { get; private set; }
@@ -65,10 +65,11 @@ public sealed class Scheduler
         Apply();
     }
 
-    /// <summary>Restores the step count saved from <see cref="Steps"/>.</summary>
-    public void Restore(long steps)
+    /// <summary>Restores the position saved from <see cref="Steps"/> (and the base rate, when given).</summary>
+    public void Restore(long steps, double? baseLearningRate = null)
     {
         Steps = steps;
+        BaseLearningRate = baseLearningRate ?? BaseLearningRate;
         Apply();
     }
 
