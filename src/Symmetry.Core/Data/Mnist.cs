@@ -9,6 +9,15 @@ public static class Mnist
     /// <summary>Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.</summary>
     public const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>Number of classes (digits 0–9, or the ten Fashion-MNIST garment classes).</summary>
+    public const int ClassCount = 10;
+
+    /// <summary>True when <paramref name="directory"/> holds an MNIST-format training image file
+    /// (<c>train-images-idx3-ubyte</c>, optionally <c>.gz</c>).</summary>
+    public static bool IsPresent(string directory) =>
+        File.Exists(System.IO.Path.Combine(directory, "train-images-idx3-ubyte")) ||
+        File.Exists(System.IO.Path.Combine(directory, "train-images-idx3-ubyte.gz"));
+
     /// <summary>One split: images (N, 1, 28, 28) as float32 in [0, 1] and labels (N) as int64.
     /// The caller owns both tensors.</summary>
     public static (Tensor Images, Tensor Labels) Load(string directory, bool train)
@@ -24,7 +33,7 @@ public static class Mnist
         if (outOfRange > 9) throw new DataFormatException(labelPath, $"label {outOfRange} is outside 0..9");
         using var scope = NewScope();
         var raw = FromArray(pixels, [imageDims[0], 1, imageDims[1], imageDims[2]]);
-        var images = raw.To(DType.Float32) / 255.0;
+        var images = raw.To(DType.Float32).DivInPlace(255.0);
         var targets = FromArray(labels).To(DType.Int64);
         return (images.DetachFromScope(), targets.DetachFromScope());
     }

@@ -8,7 +8,7 @@ namespace Symmetry.Core.Training;
 /// <summary>
 /// Saves and restores a <see cref="Trainer"/> at an epoch boundary as one safetensors file: the model's parameters and
 /// buffers (<c>model.*</c>), the optimizer's state (<c>optimizer.*</c>), θ₀ (<c>init.*</c>) and, as metadata, the epoch,
-/// step, scheduler position and running metrics. The global random generator is reseeded from (seed, epoch) at
+/// step, scheduler position and running metrics, and the parameters' masks (<c>mask.*</c>). The global random generator is reseeded from (seed, epoch) at
 /// every epoch start and data order depends only on (seed, epoch), so a restored run continues bit-identically.
 /// </summary>
 public static class TrainingCheckpoint
@@ -20,8 +20,10 @@ public static class TrainingCheckpoint
     {
         using var model = trainer.Model.StateDict();
         using var optimizer = trainer.Optimizer.SaveState();
+        var masks = trainer.Model.NamedParameters().Where(p => p.Parameter.Mask is not null)
+            .Select(p => new KeyValuePair<string, Tensor>("mask." + p.Name, p.Parameter.Mask!));
         var tensors = Prefixed("model.", model).Concat(Prefixed("optimizer.", optimizer))
-            .Concat(Prefixed("init.", trainer.InitialParameters)).ToList();
+            .Concat(Prefixed("init.", trainer.InitialParameters)).Concat(masks).ToList();
         var metadata = new Dictionary<string, string>(extraMetadata ?? new Dictionary<string, string>())
         {
             ["symmetry.checkpoint"] = FormatVersion,
@@ -48,6 +50,8 @@ public static class TrainingCheckpoint
             throw new InvalidDataException($"{path}: not a Symmetry training checkpoint (format {FormatVersion})");
         if (metadata["seed"] != trainer.Options.Seed.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{path}: checkpoint was made with seed {metadata["seed"]}, this run uses {trainer.Options.Seed}");
+        foreach (var (name, parameter) in trainer.Model.NamedParameters())
+            parameter.SetMask(file.TryGetValue("mask." + name, out var mask) ? mask : null);
         using (var model = Unprefixed("model.", file)) trainer.Model.Load(model);
         using (var optimizer = Unprefixed("optimizer.", file)) trainer.Optimizer.LoadState(optimizer);
         using (var init = Unprefixed("init.", file)) trainer.ReplaceInitialParameters(init);

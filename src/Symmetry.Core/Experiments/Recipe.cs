@@ -1,0 +1,86 @@
+using System.Text.Json.Serialization;
+
+namespace Symmetry.Core.Experiments;
+
+/// <summary>How a state is made from its parent. Every field, defaults included, enters the child's content key.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(InitRecipe), "init")]
+[JsonDerivedType(typeof(TrainRecipe), "train")]
+[JsonDerivedType(typeof(PruneRecipe), "prune")]
+[JsonDerivedType(typeof(ReinitRecipe), "reinit")]
+[JsonDerivedType(typeof(MaskRecipe), "mask")]
+public abstract record Recipe
+{
+    /// <summary>Seed of the recipe's own random draws (init, data order, mask positions…).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>A short label for logs and graphs.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>The root: a freshly initialised model drawn from <see cref="Recipe.Seed"/>.</summary>
+public sealed record InitRecipe : Recipe
+{
+    /// <inheritdoc />
+    public override string Describe() => $"init(seed {Seed})";
+}
+
+/// <summary>Train for a number of epochs (cross-entropy, the given optimizer, data order from the seed).</summary>
+public sealed record TrainRecipe : Recipe
+{
+    /// <summary>Epochs.</summary>
+    public int Epochs { get; init; } = 1;
+    /// <summary><c>adam</c> or <c>sgd</c>.</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Learning rate.</summary>
+    public double LearningRate { get; init; } = 0.01;
+    /// <summary>Weight decay (L2 for SGD and Adam).</summary>
+    public double WeightDecay { get; init; } = 1e-5;
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; init; }
+    /// <summary>Batch size.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <inheritdoc />
+    public override string Describe() => $"train({Epochs} ep, {Optimizer} lr {LearningRate:G3}, seed {Seed})";
+}
+
+/// <summary>Magnitude pruning of the prunable weights (Linear and Conv2d).</summary>
+public sealed record PruneRecipe : Recipe
+{
+    /// <summary>Fraction of the still-unpruned weights to remove in this step (per layer, or globally).</summary>
+    public double Fraction { get; init; } = 0.2;
+    /// <summary>Fraction for the output layer (LTH: half the hidden rate); null = <see cref="Fraction"/>.</summary>
+    public double? OutputFraction { get; init; }
+    /// <summary>One threshold over all prunable tensors instead of one per layer.</summary>
+    public bool Global { get; init; }
+    /// <summary>Remove whole input channels / features by L1 norm instead of single weights.</summary>
+    public bool Structured { get; init; }
+
+    /// <inheritdoc />
+    public override string Describe() => $"prune({Fraction:P0}{(Structured ? " L1 structured" : Global ? " global" : "")})";
+}
+
+/// <summary>Re-initialise the kept weights: rewind to an ancestor's values (lottery ticket) or draw afresh.</summary>
+public sealed record ReinitRecipe : Recipe
+{
+    /// <summary><c>rewind</c> (to the root state's weights) or <c>random</c> (fresh draw from <see cref="Recipe.Seed"/>).</summary>
+    public string Mode { get; init; } = "rewind";
+
+    /// <inheritdoc />
+    public override string Describe() => $"reinit({Mode})";
+}
+
+/// <summary>Replace the mask by a generated one (ALGORITHMS §1 mask types) at a fixed sparsity.</summary>
+public sealed record MaskRecipe : Recipe
+{
+    /// <summary>Mask type name, e.g. <c>per-neuron</c>.</summary>
+    public string MaskType { get; init; } = "random";
+    /// <summary>Fraction of zeros.</summary>
+    public double Sparsity { get; init; }
+    /// <summary>Remove dead units' connections after masking.</summary>
+    public bool Propagate { get; init; } = true;
+
+    /// <inheritdoc />
+    public override string Describe() => $"mask({MaskType} {Sparsity:P0})";
+}

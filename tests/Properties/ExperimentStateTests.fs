@@ -1,0 +1,96 @@
+/// Experiment states: content keys, and realisation that loads instead of recomputing.
+[<NUnit.Framework.TestFixture>]
+module Symmetry.Properties.ExperimentStateTests
+
+open System.IO
+open NUnit.Framework
+open FsCheck.NUnit
+open Symmetry.Torch
+open Symmetry.Core.Data
+open Symmetry.Core.Models
+open Symmetry.Core.Experiments
+
+let private config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |])
+let private root = ExperimentState.Initial("mnist-fc", config, 1UL)
+
+[<Test>]
+let ``canonical JSON is independent of field order and whitespace`` () =
+    let a = CanonicalJson.Canonicalize """{"b": 1, "a": {"y": [1, 2], "x": null}}"""
+    let b = CanonicalJson.Canonicalize """{ "a" : { "x" : null , "y" : [ 1 , 2 ] } , "b" : 1 }"""
+    Assert.That(a, Is.EqualTo b)
+    Assert.That(a, Is.EqualTo """{"a":{"x":null,"y":[1,2]},"b":1}""")
+
+[<Test>]
+let ``state keys are stable and independent of how the state was built`` () =
+    let viaThen = root.Then(TrainRecipe(Epochs = 2, Seed = 3UL))
+    let direct = ExperimentState(Model = "mnist-fc", Config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |]),
+                                 Recipe = TrainRecipe(Seed = 3UL, Epochs = 2), Parent = ExperimentState.Initial("mnist-fc", config, 1UL))
+    Assert.That(viaThen.Key, Is.EqualTo direct.Key)
+    Assert.That(viaThen.Key.Length, Is.EqualTo 64)
+    // The key hashes the canonical JSON, which names every recipe field, defaults included.
+    let json = viaThen.ToCanonicalJson()
+    for field in [ "\"learningRate\":0.01"; "\"batchSize\":128"; "\"weightDecay\":1E-05"; "\"parentKey\":\"" + root.Key + "\"" ] do
+        Assert.That(json, Does.Contain field, "canonical JSON should carry " + field)
+
+[<Property(MaxTest = 50)>]
+let ``changing any field, a default included, changes the key`` (seed: uint64) (epochs: FsCheck.PositiveInt) =
+    let baseline = root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+    let variants =
+        [ root.Then(TrainRecipe(Epochs = epochs.Get + 1, Seed = seed))
+          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed + 1UL))
+          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, LearningRate = 0.02))
+          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, BatchSize = 64))
+          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, Optimizer = "sgd"))
+          ExperimentState.Initial("mnist-fc", config, 2UL).Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+          ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+          ExperimentState.Initial("mnist-fc", config, 1UL, "/elsewhere").Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+          root.Then(PruneRecipe(Fraction = 0.2, Seed = seed)) ]
+    let same = root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+    same.Key = baseline.Key && variants |> List.forall (fun v -> v.Key <> baseline.Key)
+
+let private syntheticSplits (_: string | null) =
+    use scope = Torch.NewScope()
+    use g = new Generator(11UL)
+    let centres = Torch.Randn([| 3L; 1L; 4L; 4L |], g)
+    let make (n: int64) name =
+        let labels = Torch.RandInt(0L, 3L, [| n |], g)
+        new TensorDataset(name, centres.IndexSelect(0L, labels) + Torch.Randn([| n; 1L; 4L; 4L |], g) * 0.5, labels)
+    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 64L "train", make 16L "test", 3)
+
+let private weights (model: ZooModel) =
+    model.Parameters() |> Seq.collect (fun p -> p.Value.ToArray<float32>()) |> Array.ofSeq
+
+[<Test>]
+let ``realising a recorded state loads it instead of recomputing`` () =
+    let directory = Path.Combine(Path.GetTempPath(), "symm-states-" + System.Guid.NewGuid().ToString("N"))
+    try
+        use splits = syntheticSplits null
+        let store = MemoryStateStore()
+        let ticket = root.Then(TrainRecipe(Epochs = 2, Seed = 5UL)).Then(PruneRecipe(Fraction = 0.5)).Then(ReinitRecipe(Mode = "rewind"))
+        let first = Realizer(store, directory, (fun _ -> splits))
+        use a = first.Realize ticket
+        Assert.That(first.Computed, Is.EqualTo 4, "init, train, prune and reinit are computed once")
+        let trainedEpochs = ref 0
+        let second = Realizer(store, directory, (fun _ -> failwith "a load must not touch the data"))
+        second.OnTrainingEpoch <- System.Action<_, _>(fun _ _ -> trainedEpochs.Value <- trainedEpochs.Value + 1)
+        use b = second.Realize ticket
+        Assert.That((second.Computed, second.Loaded, trainedEpochs.Value), Is.EqualTo((0, 1, 0)))
+        TestSupport.assertArrayEqual "weights" (weights a) (weights b)
+        // The lottery ticket: pruned weights are zero, kept ones equal the root's initial values.
+        use init = Realizer(store, directory, (fun _ -> splits)).Realize root
+        let initial = dict [ for name, p in init.NamedParameters() -> name, p.Value.ToArray<float32>() ]
+        let mutable pruned = 0
+        for name, p in b.NamedParameters() do
+            let values = p.Value.ToArray<float32>()
+            match p.Mask with
+            | null -> TestSupport.assertArrayEqual ("unmasked " + name) initial.[name] values
+            | mask ->
+                let keep = mask.ToArray<float32>()
+                for i in 0 .. values.Length - 1 do
+                    if keep.[i] = 0.0f then
+                        pruned <- pruned + 1
+                        Assert.That(values.[i], Is.EqualTo 0.0f)
+                    else Assert.That(values.[i], Is.EqualTo initial.[name].[i], sprintf "%s[%d] rewound" name i)
+        Assert.That(pruned, Is.GreaterThan 0)
+    finally
+        if Directory.Exists directory then Directory.Delete(directory, true)
