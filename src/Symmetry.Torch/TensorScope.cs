@@ -11,6 +11,7 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? outer;
     private readonly List<Tensor> owned = new();
+    private int compactAt = 1024;
     private bool ended;
 
     internal TensorScope()
@@ -31,6 +32,15 @@ public sealed class TensorScope : IDisposable
         if (scope is null) return;
         tensor.Owner = scope;
         scope.owned.Add(tensor);
+        if (scope.owned.Count >= scope.compactAt) scope.Compact();
+    }
+
+    // A long-lived scope whose tensors are disposed early would otherwise keep growing: drop the entries it no
+    // longer owns once the list doubles (amortised O(1) per tensor).
+    private void Compact()
+    {
+        owned.RemoveAll(t => t.Owner != this);
+        compactAt = Math.Max(1024, owned.Count * 2);
     }
 
     /// <summary>Hands <paramref name="tensor"/> to the enclosing scope (or to the caller at the outermost scope).</summary>

@@ -7,6 +7,30 @@ using symm::wrap;
 
 namespace {
 at::IntArrayRef pair_of(const int64_t* values) { return at::IntArrayRef(values, 2); }
+
+// libtorch (1.13 and later, pytorch#114216) accepts dilated, padded pooling windows that miss the input entirely;
+// their backward pass then writes out of bounds. Refuse any output window without a real input element.
+void check_pool_windows(const at::Tensor& input, const at::Tensor& output, const int64_t* kernel, const int64_t* stride,
+                        const int64_t* padding, const int64_t* dilation) {
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t in = input.size(input.dim() - 2 + axis);
+    const int64_t out = output.size(output.dim() - 2 + axis);
+    for (int64_t o = 0; o < out; ++o) {
+      const int64_t start = o * stride[axis] - padding[axis];
+      bool hits = false;
+      for (int64_t j = 0; j < kernel[axis] && !hits; ++j) {
+        const int64_t position = start + j * dilation[axis];
+        hits = position >= 0 && position < in;
+      }
+      if (!hits)
+        throw std::invalid_argument(
+            "max_pool2d: output window " + std::to_string(o) + " along " + (axis == 0 ? "height" : "width") +
+            " covers no input element (input size " + std::to_string(in) + ", kernel " + std::to_string(kernel[axis]) +
+            ", stride " + std::to_string(stride[axis]) + ", padding " + std::to_string(padding[axis]) + ", dilation " +
+            std::to_string(dilation[axis]) + "); reduce the padding or dilation");
+    }
+  }
+}
 }  // namespace
 
 SYMM_API int symm_nn_linear(symm_tensor input, symm_tensor weight, symm_tensor bias, symm_tensor* out) {
@@ -26,8 +50,10 @@ SYMM_API int symm_nn_conv2d(symm_tensor input, symm_tensor weight, symm_tensor b
 SYMM_API int symm_nn_max_pool2d(symm_tensor input, const int64_t* kernel, const int64_t* stride,
                                 const int64_t* padding, const int64_t* dilation, int ceil_mode, symm_tensor* out) {
   SYMM_BEGIN
-  *out = wrap(at::max_pool2d(unwrap(input), pair_of(kernel), pair_of(stride), pair_of(padding), pair_of(dilation),
-                             ceil_mode != 0));
+  const auto& x = unwrap(input);
+  auto result = at::max_pool2d(x, pair_of(kernel), pair_of(stride), pair_of(padding), pair_of(dilation), ceil_mode != 0);
+  check_pool_windows(x, result, kernel, stride, padding, dilation);
+  *out = wrap(result);
   SYMM_END
 }
 

@@ -1,0 +1,30 @@
+using System.Text;
+
+namespace Symmetry.Core.Results;
+
+/// <summary>Writes files so that readers see the old content or the new, never a partial file.</summary>
+internal static class AtomicFile
+{
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) to a temporary file beside <paramref name="path"/>,
+    /// flushes it to disk and renames it over <paramref name="path"/>, creating the folder.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                var bytes = new UTF8Encoding(false).GetBytes(text);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+}

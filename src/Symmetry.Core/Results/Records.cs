@@ -1,0 +1,123 @@
+using System.Reflection;
+using Symmetry.Torch;
+
+namespace Symmetry.Core.Results;
+
+/// <summary>Where a run stands. Only <see cref="ResultsStore.FinishRun"/> makes a run <see cref="Finished"/>.</summary>
+public enum RunStatus
+{
+    /// <summary>Started (or resumed) and not yet finished: possibly still running, possibly killed.</summary>
+    Running,
+    /// <summary><see cref="ResultsStore.FinishRun"/> committed.</summary>
+    Finished,
+    /// <summary><see cref="ResultsStore.FailRun"/> recorded an error; the run may be resumed.</summary>
+    Failed,
+}
+
+/// <summary>What <see cref="ResultsStore.BeginRun"/> found.</summary>
+public enum RunStart
+{
+    /// <summary>No run with this id existed: it was created, status running.</summary>
+    Created,
+    /// <summary>A running (killed) or failed run existed: it was reopened, status running; resume it from
+    /// <see cref="ResultsStore.LatestCheckpoint"/>.</summary>
+    Resumed,
+    /// <summary>The run already finished: nothing changed; the caller skips it.</summary>
+    AlreadyFinished,
+}
+
+/// <summary>The runtime a run executes in, recorded with it (ARCHITECTURE rule 10).</summary>
+/// <param name="LibraryVersion">Version of the Symmetry library.</param>
+/// <param name="LibTorchVersion">Version of libtorch the shim was built against.</param>
+/// <param name="Threads">libtorch intra-op threads.</param>
+/// <param name="Device">Device the run computes on, e.g. <c>cpu</c> or <c>cuda:0</c>.</param>
+public sealed record RuntimeInfo(string LibraryVersion, string LibTorchVersion, int Threads, string Device)
+{
+    /// <summary>The version of this library (informational version of <c>Symmetry.Core</c>).</summary>
+    public static string CurrentLibraryVersion =>
+        typeof(RuntimeInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(RuntimeInfo).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>The runtime of this process for a run on <paramref name="device"/> (loads the native library).</summary>
+    public static RuntimeInfo Capture(Device device) =>
+        new(CurrentLibraryVersion, Torch.Torch.LibTorchVersion, Torch.Torch.ThreadCount, device.ToString());
+}
+
+/// <summary>One row of the <c>runs</c> table.</summary>
+/// <param name="Id">Run id (primary key).</param>
+/// <param name="Kind">Experiment kind, e.g. <c>shuffled_mask</c>.</param>
+/// <param name="ConfigJson">The run's configuration as JSON.</param>
+/// <param name="Seed">Master seed (stored as the 64-bit pattern in an SQLite INTEGER).</param>
+/// <param name="Status">Lifecycle status.</param>
+/// <param name="CreatedAt">When the run was first begun.</param>
+/// <param name="StartedAt">When the run was last begun or resumed.</param>
+/// <param name="FinishedAt">When <see cref="ResultsStore.FinishRun"/> committed, or the failure time.</param>
+/// <param name="WallSeconds">Wall time reported by <see cref="ResultsStore.FinishRun"/>.</param>
+/// <param name="Runtime">Runtime recorded by the latest <see cref="ResultsStore.BeginRun"/>.</param>
+/// <param name="Error">Error recorded by <see cref="ResultsStore.FailRun"/> (cleared on resume).</param>
+public sealed record RunRecord(
+    string Id, string Kind, string ConfigJson, ulong Seed, RunStatus Status,
+    DateTimeOffset CreatedAt, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, double? WallSeconds,
+    RuntimeInfo Runtime, string? Error);
+
+/// <summary>One recorded metric value.</summary>
+/// <param name="RunId">Run id.</param>
+/// <param name="Step">Optimizer step of the evaluation.</param>
+/// <param name="Epoch">Epoch (fractional between epoch ends).</param>
+/// <param name="Split">Grouping label, e.g. <c>eval</c>, <c>train</c> or <c>test</c>.</param>
+/// <param name="Name">Metric name, e.g. <c>test_accuracy</c>.</param>
+/// <param name="Value">Value (NaN is stored as SQL NULL and read back as NaN).</param>
+public sealed record MetricRow(string RunId, long Step, double Epoch, string Split, string Name, double Value);
+
+/// <summary>One mask statistic.</summary>
+/// <param name="RunId">Run id.</param>
+/// <param name="Stage"><c>mask</c> or <c>propagated_mask</c>.</param>
+/// <param name="Layer">Layer name, or <c>""</c> for the whole model.</param>
+/// <param name="Key">Statistic name, e.g. <c>sparsity</c>.</param>
+/// <param name="Value">Value as invariant text (big integers exact).</param>
+public sealed record MaskStatRow(string RunId, string Stage, string Layer, string Key, string Value);
+
+/// <summary>One metric of a best snapshot.</summary>
+/// <param name="RunId">Run id.</param>
+/// <param name="Criterion"><see cref="BestCriterion.TestAccuracy"/> or <see cref="BestCriterion.TrainLoss"/>.</param>
+/// <param name="Step">Step of the best evaluation.</param>
+/// <param name="Epoch">Epoch of the best evaluation.</param>
+/// <param name="Name">Metric name.</param>
+/// <param name="Value">Value at that evaluation.</param>
+public sealed record BestRow(string RunId, string Criterion, long Step, double Epoch, string Name, double Value);
+
+/// <summary>A checkpoint file recorded for a run.</summary>
+/// <param name="RunId">Run id.</param>
+/// <param name="Epoch">Epochs completed when it was written.</param>
+/// <param name="Step">Optimizer steps when it was written.</param>
+/// <param name="Path">Absolute path of the file.</param>
+/// <param name="CreatedAt">When it was recorded.</param>
+public sealed record CheckpointRecord(string RunId, int Epoch, long Step, string Path, DateTimeOffset CreatedAt);
+
+/// <summary>An experiment state: a node of the experiment DAG, content-addressed by <paramref name="Key"/>.</summary>
+/// <param name="Key">Content hash of the state.</param>
+/// <param name="ParentKey">The state it was derived from; null for a root.</param>
+/// <param name="Kind">What produced it, e.g. <c>init</c>, <c>train</c>, <c>prune</c>.</param>
+/// <param name="StateJson">The state's canonical JSON.</param>
+/// <param name="CheckpointPath">Absolute path of its weights, if any.</param>
+/// <param name="CreatedAt">When it was first stored.</param>
+public sealed record StateRecord(
+    string Key, string? ParentKey, string Kind, string StateJson, string? CheckpointPath, DateTimeOffset CreatedAt);
+
+/// <summary>Names of the best-snapshot criteria (ALGORITHMS §1), as used in the store and the JSON summary.</summary>
+public static class BestCriterion
+{
+    /// <summary>The evaluation with the highest test accuracy.</summary>
+    public const string TestAccuracy = "best_test_acc";
+    /// <summary>The evaluation with the lowest training loss.</summary>
+    public const string TrainLoss = "best_train_loss";
+}
+
+/// <summary>Names of the mask-statistics stages, as used in the store and the JSON summary.</summary>
+public static class MaskStage
+{
+    /// <summary>The mask as generated.</summary>
+    public const string Mask = "mask";
+    /// <summary>The mask after dead-unit propagation.</summary>
+    public const string Propagated = "propagated_mask";
+}

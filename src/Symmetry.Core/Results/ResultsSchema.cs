@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Symmetry.Core.Results;
+
+/// <summary>
+/// The versioned schema of the results store. <see cref="Migrations"/>[i] brings a store from version i to i + 1;
+/// a store records each applied version in <c>schema_version</c>. Never edit a published migration: append one.
+/// </summary>
+public static class ResultsSchema
+{
+    /// <summary>The ordered migration scripts of the results store.</summary>
+    public static IReadOnlyList<string> Migrations { get; } =
+    [
+        // 1: runs, metrics, mask statistics, best snapshots, checkpoints, experiment states.
+        """
+        CREATE TABLE runs (
+            id               TEXT PRIMARY KEY NOT NULL,
+            kind             TEXT NOT NULL,
+            config_json      TEXT NOT NULL,
+            seed             INTEGER NOT NULL,
+            status           TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+            created_at       TEXT NOT NULL,
+            started_at       TEXT NOT NULL,
+            finished_at      TEXT,
+            wall_seconds     REAL,
+            library_version  TEXT,
+            libtorch_version TEXT,
+            threads          INTEGER,
+            device           TEXT,
+            error            TEXT
+        );
+        CREATE INDEX runs_by_kind ON runs (kind, status);
+
+        CREATE TABLE metrics (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            step   INTEGER NOT NULL,
+            epoch  REAL NOT NULL,
+            split  TEXT NOT NULL,
+            name   TEXT NOT NULL,
+            value  REAL,
+            UNIQUE (run_id, step, split, name)
+        );
+
+        CREATE TABLE mask_stats (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            stage  TEXT NOT NULL CHECK (stage IN ('mask', 'propagated_mask')),
+            layer  TEXT NOT NULL DEFAULT '',
+            key    TEXT NOT NULL,
+            value  TEXT NOT NULL,
+            UNIQUE (run_id, stage, layer, key)
+        );
+
+        CREATE TABLE states (
+            key             TEXT PRIMARY KEY NOT NULL,
+            parent_key      TEXT NULL REFERENCES states (key),
+            kind            TEXT NOT NULL,
+            state_json      TEXT NOT NULL,
+            checkpoint_path TEXT,
+            created_at      TEXT NOT NULL
+        );
+        CREATE INDEX states_by_parent ON states (parent_key);
+
+        CREATE TABLE checkpoints (
+            run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            epoch      INTEGER NOT NULL,
+            step       INTEGER NOT NULL,
+            path       TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (run_id, epoch)
+        );
+
+        CREATE TABLE best (
+            run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            criterion TEXT NOT NULL CHECK (criterion IN ('best_test_acc', 'best_train_loss')),
+            step      INTEGER NOT NULL,
+            epoch     REAL NOT NULL,
+            name      TEXT NOT NULL,
+            value     REAL,
+            UNIQUE (run_id, criterion, name)
+        );
+        """,
+    ];
+
+    /// <summary>The schema version this library writes: the number of <see cref="Migrations"/>.</summary>
+    public static int Version => Migrations.Count;
+
+    /// <summary>
+    /// Brings the database behind <paramref name="connection"/> to version <c>migrations.Count</c> in one immediate
+    /// (write-locked) transaction: creates <c>schema_version</c> if missing, applies the scripts it lacks in order and
+    /// records each. Several processes may call it at once; one applies, the others see the result.
+    /// </summary>
+    /// <returns>The version the database had before.</returns>
+    /// <exception cref="NotSupportedException">The database has a newer version than <paramref name="migrations"/>
+    /// knows (written by a newer library); nothing is changed.</exception>
+    public static int Migrate(SqliteConnection connection, IReadOnlyList<string> migrations)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, transaction,
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)");
+        var current = CurrentVersion(connection, transaction);
+        if (current > migrations.Count)
+            throw new NotSupportedException(
+                $"results store '{connection.DataSource}' has schema version {current}, but this version of Symmetry " +
+                $"knows versions up to {migrations.Count}: it was written by a newer Symmetry. Use that version, " +
+                "or a different results file.");
+        for (var version = current + 1; version <= migrations.Count; version++)
+        {
+            try
+            {
+                Execute(connection, transaction, migrations[version - 1]);
+            }
+            catch (SqliteException e)
+            {
+                throw new InvalidOperationException(
+                    $"results store '{connection.DataSource}': migration to schema version {version} failed: {e.Message}", e);
+            }
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, $t)";
+            record.Parameters.AddWithValue("$v", version);
+            record.Parameters.AddWithValue("$t", ResultsStore.Timestamp());
+            record.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return current;
+    }
+
+    /// <summary>The highest version recorded in <c>schema_version</c> (0 when the table is missing or empty).</summary>
+    public static int ReadVersion(SqliteConnection connection)
+    {
+        using var exists = connection.CreateCommand();
+        exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+        if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) return 0;
+        return CurrentVersion(connection, null);
+    }
+
+    private static int CurrentVersion(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT coalesce(max(version), 0) FROM schema_version";
+        return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
