@@ -1,24 +1,33 @@
+using Symmetry.Core.Results;
+
 namespace Symmetry.Core.Experiments;
 
-/// <summary>A realised state as stored: its key, parent, kind, canonical JSON and where its weights are.</summary>
-/// <param name="Key">Content key.</param>
-/// <param name="ParentKey">Parent's key, or null for a root.</param>
-/// <param name="Kind">The recipe kind (init, train, prune, reinit, mask).</param>
-/// <param name="StateJson">Canonical JSON of the state.</param>
-/// <param name="CheckpointPath">safetensors file with the model's parameters, buffers and masks.</param>
-public sealed record StateRecord(string Key, string? ParentKey, string Kind, string StateJson, string CheckpointPath);
-
-/// <summary>Where realised states are recorded (the results store, or memory in tests). Write-once per key.</summary>
+/// <summary>Where realised states are recorded: the results store (<see cref="StoreStates"/>) or memory
+/// (<see cref="MemoryStateStore"/>, for tests and throw-away work). Write-once per key.</summary>
 public interface IStateStore
 {
     /// <summary>The record for <paramref name="key"/>, or null.</summary>
     StateRecord? Find(string key);
 
-    /// <summary>Records a realised state.</summary>
-    void Save(StateRecord record);
+    /// <summary>Records a realised state (its parent, when it has one, is recorded first).</summary>
+    void Save(string key, string? parentKey, string kind, string stateJson, string checkpointPath);
 
     /// <summary>Every recorded state.</summary>
     IReadOnlyList<StateRecord> All();
+}
+
+/// <summary>The results store's <c>states</c> table as an <see cref="IStateStore"/>.</summary>
+public sealed class StoreStates(ResultsStore store) : IStateStore
+{
+    /// <inheritdoc />
+    public StateRecord? Find(string key) => store.GetState(key);
+
+    /// <inheritdoc />
+    public void Save(string key, string? parentKey, string kind, string stateJson, string checkpointPath) =>
+        store.PutState(key, parentKey, kind, stateJson, checkpointPath);
+
+    /// <inheritdoc />
+    public IReadOnlyList<StateRecord> All() => store.States();
 }
 
 /// <summary>An in-memory <see cref="IStateStore"/>.</summary>
@@ -30,11 +39,12 @@ public sealed class MemoryStateStore : IStateStore
     public StateRecord? Find(string key) => records.GetValueOrDefault(key);
 
     /// <inheritdoc />
-    public void Save(StateRecord record)
+    public void Save(string key, string? parentKey, string kind, string stateJson, string checkpointPath)
     {
-        if (records.TryGetValue(record.Key, out var existing) && existing != record)
-            throw new InvalidOperationException($"state {record.Key} is already recorded with different content");
-        records[record.Key] = record;
+        var record = new StateRecord(key, parentKey, kind, stateJson, checkpointPath, DateTimeOffset.UtcNow);
+        if (records.TryGetValue(key, out var existing) && (existing.StateJson != stateJson || existing.ParentKey != parentKey))
+            throw new InvalidOperationException($"state {key} is already recorded with different content");
+        records.TryAdd(key, record);
     }
 
     /// <inheritdoc />

@@ -43,10 +43,10 @@ public sealed class Realizer
     /// <summary>The model of <paramref name="state"/>; the caller owns (and disposes) it.</summary>
     public ZooModel Realize(ExperimentState state)
     {
-        if (store.Find(state.Key) is { } record && File.Exists(record.CheckpointPath))
+        if (store.Find(state.Key) is { CheckpointPath: { } saved } && File.Exists(saved))
         {
             var loaded = Build(state, state.Root.Recipe.Seed);
-            StateCheckpoint.Load(loaded, state.Key, record.CheckpointPath);
+            StateCheckpoint.Load(loaded, state.Key, saved);
             Loaded++;
             return loaded;
         }
@@ -56,7 +56,7 @@ public sealed class Realizer
             Apply(state, model);
             var path = Path.Combine(checkpointDirectory, state.Key + ".safetensors");
             StateCheckpoint.Save(model, state.Key, path);
-            store.Save(new StateRecord(state.Key, state.ParentKey, KindOf(state.Recipe), state.ToCanonicalJson(), path));
+            store.Save(state.Key, state.ParentKey, KindOf(state.Recipe), state.ToCanonicalJson(), path);
             Computed++;
             return model;
         }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Symmetry.Core.Results;
 
 namespace Symmetry.Core.Experiments;
 

@@ -34,6 +34,22 @@ public static class MagnitudePruning
         else PruneSmallest(layers, fraction);
     }
 
+    /// <summary>Prunes every prunable layer by magnitude until exactly ⌈<paramref name="sparsity"/>·size⌉ of its weights are
+    /// zero (layers already sparser are left alone).</summary>
+    public static void ToSparsity(Module model, double sparsity)
+    {
+        if (sparsity is < 0 or > 1 || double.IsNaN(sparsity))
+            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "sparsity must be in [0, 1]");
+        foreach (var (_, weight) in PrunableWeights.Of(model))
+        {
+            long size = weight.Value.NumEl, kept;
+            using (NewScope()) kept = weight.Mask is null ? size : weight.Mask.Ne(0).Sum().ToInt64();
+            var target = (long)Math.Ceiling(sparsity * size - 1e-9);
+            var remove = target - (size - kept);
+            if (remove > 0) PruneCount(weight, remove);
+        }
+    }
+
     /// <summary>Fraction of prunable weights still kept (1 for a dense model).</summary>
     public static double RemainingFraction(Module model)
     {
@@ -52,15 +68,28 @@ public static class MagnitudePruning
         if (fraction is < 0 or > 1 || double.IsNaN(fraction))
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "pruning fraction must be in [0, 1]");
         using var scope = NewScope();
-        // Scores: |w| where kept, +∞ where already pruned (never chosen again).
-        var scores = weights.Select(w =>
-        {
-            var magnitude = w.Value.Detach().Abs().Flatten();
-            return w.Mask is null ? magnitude : magnitude.MaskedFill(w.Mask.Flatten().Eq(0), double.PositiveInfinity);
-        }).ToList();
+        var scores = weights.Select(Scores).ToList();
         var all = scores.Count == 1 ? scores[0] : Cat(scores);
         var kept = all.Ne(double.PositiveInfinity).Sum().ToInt64();
-        var remove = (long)Math.Round(fraction * kept, MidpointRounding.AwayFromZero);
+        SetMasks(weights, all, (long)Math.Round(fraction * kept, MidpointRounding.AwayFromZero));
+    }
+
+    private static void PruneCount(Parameter weight, long remove)
+    {
+        using var scope = NewScope();
+        SetMasks([weight], Scores(weight), remove);
+    }
+
+    // |w| where kept, +∞ where already pruned (never chosen again), flattened.
+    private static Tensor Scores(Parameter weight)
+    {
+        var magnitude = weight.Value.Detach().Abs().Flatten();
+        return weight.Mask is null ? magnitude : magnitude.MaskedFill(weight.Mask.Flatten().Eq(0), double.PositiveInfinity);
+    }
+
+    // Zeroes the `remove` lowest-scoring entries of the concatenated scores (pruned entries score +∞).
+    private static void SetMasks(IReadOnlyList<Parameter> weights, Tensor all, long remove)
+    {
         var keep = OnesLike(all);
         if (remove > 0)
         {

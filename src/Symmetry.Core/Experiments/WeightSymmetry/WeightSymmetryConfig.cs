@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
 
@@ -60,6 +61,7 @@ public sealed record WeightSymmetryConfig
     public string ToCanonicalJson() => CanonicalJson.Serialize(this);
 
     /// <summary>The run id: driver name and the first 16 hex digits of the SHA-256 of the canonical JSON.</summary>
+    [JsonIgnore]
     public string RunId => $"{Driver}-{CanonicalJson.Sha256(ToCanonicalJson())[..16]}";
 
     /// <summary>Checks every field without touching data, models or the store; throws a message that names the

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Symmetry.Core.Experiments.WeightSymmetry;
+using Symmetry.Torch;
+
+namespace Symmetry.Cli;
+
+/// <summary>The <c>run</c> and <c>sweep</c> verbs: weight-symmetry runs recorded in the results store.</summary>
+internal static class RunVerbs
+{
+    internal static readonly Option<string> Database = new("--db") { Description = "results store (SQLite)", DefaultValueFactory = _ => "results/symmetry.db" };
+    internal static readonly Option<string?> DataPath = new("--data") { Description = "data directory (MNIST IDX or CIFAR-10 binary); default Fashion-MNIST" };
+    internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads", DefaultValueFactory = _ => 2 };
+    internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+    internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
+
+    private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverKind.All) };
+    private static readonly Option<string> Model = new("--model") { DefaultValueFactory = _ => "mnist-fc", Description = "zoo model" };
+    private static readonly Option<string?> Widths = new("--widths") { Description = "hidden widths, e.g. 16,16,16" };
+    private static readonly Option<double> Dropout = new("--dropout") { Description = "dropout after hidden layers" };
+    private static readonly Option<bool> BatchNorm = new("--batch-norm") { Description = "BatchNorm after hidden layers" };
+    private static readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 10 };
+    private static readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 128 };
+    private static readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => 0.01 };
+    private static readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => 1e-5 };
+    private static readonly Option<string> Optimizer = new("--optimizer") { DefaultValueFactory = _ => "adam", Description = "adam or sgd" };
+    private static readonly Option<string> SeedsOption = new("--seeds") { DefaultValueFactory = _ => "42", Description = "seeds: 0..4, 1,5,9" };
+    private static readonly Option<ulong?> MaskSeed = new("--mask-seed") { Description = "fixed mask seed (default: each run's seed)" };
+    private static readonly Option<string?> Mask = new("--mask") { Description = "mask type: random, bernoulli, symmetric, per-neuron, per-neuron-no-input-ablation" };
+    private static readonly Option<double?> Sparsity = new("--sparsity") { Description = "fraction of zeros" };
+    private static readonly Option<string?> SparsityRange = new("--sparsity-range") { Description = "low,high for random-mask" };
+    private static readonly Option<string?> PruneSchedule = new("--prune-schedule") { Description = "epoch:sparsity,... e.g. 0:0.5,2:0.8" };
+    private static readonly Option<long?> Budget = new("--budget") { Description = "weight budget for fixed-param" };
+    private static readonly Option<int?> Depth = new("--depth") { Description = "depth for fixed-param" };
+    private static readonly Option<double?> WidthMultiplier = new("--width-multiplier") { Description = "width ratio a for fixed-param" };
+    private static readonly Option<bool> SparseInit = new("--sparse-init") { Description = "re-initialise from each neuron's masked fan-in" };
+    private static readonly Option<bool> NoPropagate = new("--no-propagate") { Description = "keep dead units' connections" };
+
+    private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => "0,1" };
+    private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => "0.5,0.8,0.95" };
+    private static readonly Option<string?> SweepMasks = new("--masks") { Description = "mask types (default: all)" };
+    private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2 };
+
+    internal static void AddCommon(Command command)
+    {
+        foreach (var option in new Option[] { Database, DataPath, Threads, DeviceName, Verbose }) command.Options.Add(option);
+    }
+
+    internal static Command Run()
+    {
+        var command = new Command("run", "run a weight-symmetry driver for one or more seeds") { Driver };
+        foreach (var option in new Option[] { Model, Widths, Dropout, BatchNorm, Epochs, Batch, LearningRate, WeightDecay, Optimizer,
+                     SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, Budget, Depth, WidthMultiplier, SparseInit, NoPropagate })
+            command.Options.Add(option);
+        AddCommon(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var template = new WeightSymmetryConfig
+            {
+                Driver = parse.GetValue(Driver)!,
+                Model = parse.GetValue(Model)!,
+                Widths = parse.GetValue(Widths) is { } w ? SeedList.ParseInts(w, "widths") : null,
+                Dropout = parse.GetValue(Dropout),
+                BatchNorm = parse.GetValue(BatchNorm),
+                Data = parse.GetValue(DataPath),
+                Epochs = parse.GetValue(Epochs),
+                BatchSize = parse.GetValue(Batch),
+                LearningRate = parse.GetValue(LearningRate),
+                WeightDecay = parse.GetValue(WeightDecay),
+                Optimizer = parse.GetValue(Optimizer)!,
+                MaskType = parse.GetValue(Mask),
+                Sparsity = parse.GetValue(Sparsity),
+                SparsityRange = parse.GetValue(SparsityRange) is { } r ? SeedList.ParseDoubles(r, "sparsity range") : null,
+                PruneSchedule = parse.GetValue(PruneSchedule) is { } p ? ParseSchedule(p) : null,
+                ParameterBudget = parse.GetValue(Budget),
+                Depth = parse.GetValue(Depth),
+                WidthMultiplier = parse.GetValue(WidthMultiplier),
+                SparseInit = parse.GetValue(SparseInit),
+                Propagate = !parse.GetValue(NoPropagate),
+            };
+            var fixedMaskSeed = parse.GetValue(MaskSeed);
+            var configs = SeedList.Parse(parse.GetValue(SeedsOption)!)
+                .Select(seed => template with { Seed = seed, MaskSeed = fixedMaskSeed ?? seed }).ToList();
+            return Execute(parse, configs, printTable: false);
+        }));
+        return command;
+    }
+
+    internal static Command Sweep()
+    {
+        var command = new Command("sweep", "the main job: mask types × sparsities × seeds on MNIST_FC 6×16, then a table");
+        foreach (var option in new Option[] { SweepSeeds, SweepSparsities, SweepMasks, SweepEpochs }) command.Options.Add(option);
+        AddCommon(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var template = new WeightSymmetryConfig
+            {
+                Model = "mnist-fc", Widths = [16, 16, 16, 16, 16, 16], Epochs = parse.GetValue(SweepEpochs), Data = parse.GetValue(DataPath),
+            };
+            var masks = parse.GetValue(SweepMasks) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
+            var configs = WeightSymmetrySweep.Configs(template, masks,
+                SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities"), SeedList.Parse(parse.GetValue(SweepSeeds)!));
+            return Execute(parse, configs, printTable: true);
+        }));
+        return command;
+    }
+
+    private static int Execute(ParseResult parse, IReadOnlyList<WeightSymmetryConfig> configs, bool printTable)
+    {
+        // Every config is checked before the store is opened: a bad one writes nothing.
+        foreach (var config in configs) config.Validate();
+        var device = Device.Parse(parse.GetValue(DeviceName)!);
+        var clock = Stopwatch.StartNew();
+        using var session = new Session(parse.GetValue(Database)!, parse.GetValue(Threads), device);
+        var verbose = parse.GetValue(Verbose);
+        var driver = new WeightSymmetryDriver(session.Store, session.Data, device)
+        {
+            OnEvaluation = verbose ? (id, m) => Console.WriteLine($"  {id} {Core.Training.ConsoleProgress.Describe(m)}") : null,
+        };
+        var results = new List<(WeightSymmetryConfig, RunOutcome)>();
+        for (var i = 0; i < configs.Count; i++)
+        {
+            var outcome = driver.Run(configs[i]);
+            results.Add((configs[i], outcome));
+            var how = outcome.Reused ? "reused" : outcome.ResumedFromEpoch is { } e ? $"resumed from epoch {e}" : "trained";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{i + 1}/{configs.Count}] {outcome.RunId} {Describe(configs[i])}: best test accuracy {outcome.TestAccuracy:0.0000}, permutation_log10 {outcome.PermutationLog10:0.00} ({how})"));
+        }
+        if (printTable) ResultsTable.Print(WeightSymmetrySweep.Table(results));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configs.Count} run(s) in {clock.Elapsed.TotalSeconds:0.0} s; store {parse.GetValue(Database)}"));
+        return 0;
+    }
+
+    private static string Describe(WeightSymmetryConfig c) =>
+        string.Create(CultureInfo.InvariantCulture, $"{c.Driver} {c.Model}{(c.MaskType is null ? "" : " " + c.MaskType)}{(c.Sparsity is { } s ? $" s={s}" : "")} seed {c.Seed}");
+
+    private static IReadOnlyList<PruneStep> ParseSchedule(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
+        {
+            var pieces = part.Split(':');
+            return pieces.Length == 2 && int.TryParse(pieces[0], CultureInfo.InvariantCulture, out var epoch)
+                && double.TryParse(pieces[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var sparsity)
+                ? new PruneStep(epoch, sparsity)
+                : throw new ArgumentException($"cannot read pruning schedule '{text}': use epoch:sparsity pairs such as 0:0.5,2:0.8");
+        }).ToList();
+
+    /// <summary>Turns configuration mistakes into a one-line message and exit code 2.</summary>
+    internal static int Guarded(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException)
+        {
+            Console.Error.WriteLine($"error: {error.Message}");
+            return 2;
+        }
+    }
+}

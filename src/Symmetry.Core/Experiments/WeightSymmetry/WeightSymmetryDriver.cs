@@ -1,0 +1,177 @@
+using System.Globalization;
+using Symmetry.Core.Data;
+using Symmetry.Core.Masks;
+using Symmetry.Core.Models;
+using Symmetry.Core.Pruning;
+using Symmetry.Core.Results;
+using Symmetry.Core.Training;
+using Symmetry.Torch;
+using Symmetry.Torch.NN;
+using Symmetry.Torch.Optim;
+
+namespace Symmetry.Core.Experiments.WeightSymmetry;
+
+/// <summary>
+/// Runs one <see cref="WeightSymmetryConfig"/> against the results store: a finished run is reused; an unfinished one
+/// resumes from its last checkpoint; a new one builds the model, generates and records its mask (statistics before and
+/// after propagation), trains with a checkpoint after every epoch and a metrics row per evaluation, records the best
+/// snapshots, and only then marks the run finished. Any failure marks the run failed (it resumes on the next attempt).
+/// </summary>
+public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataSplits> data, Device? device = null)
+{
+    private readonly Device device = device ?? Device.Cpu;
+
+    /// <summary>Called after each evaluation of the running run (for progress display).</summary>
+    public Action<string, TrainingMetrics>? OnEvaluation { get; set; }
+
+    /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
+    public RunOutcome Run(WeightSymmetryConfig config)
+    {
+        config.Validate();
+        var runId = config.RunId;
+        var start = store.BeginRun(runId, config.Driver, config.ToCanonicalJson(), config.Seed, RuntimeInfo.Capture(device));
+        if (start == RunStart.AlreadyFinished) return Summarise(runId, reused: true, resumedFrom: null);
+        try
+        {
+            var resumedFrom = Execute(config, runId);
+            return Summarise(runId, reused: false, resumedFrom);
+        }
+        catch (Exception error)
+        {
+            store.FailRun(runId, error.Message);
+            throw;
+        }
+    }
+
+    private int? Execute(WeightSymmetryConfig config, string runId)
+    {
+        var splits = data(config.Data);
+        using var model = BuildModel(config, splits);
+        ApplyMask(config, runId, model);
+        model.To(device);
+        using Optimizer optimizer = config.Optimizer == "sgd"
+            ? new Sgd(model.Parameters(), config.LearningRate, weightDecay: config.WeightDecay)
+            : new Adam(model.Parameters(), config.LearningRate, weightDecay: config.WeightDecay);
+        var options = new TrainerOptions { Epochs = config.Epochs, Seed = config.Seed, Device = device };
+        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.BatchSize, config.Seed), options,
+            callbacks: [new StoreMetrics(store, runId, OnEvaluation)]);
+        int? resumedFrom = null;
+        if (store.LatestCheckpoint(runId) is { } checkpoint)
+        {
+            TrainingCheckpoint.Restore(trainer, checkpoint.Path);
+            resumedFrom = trainer.Epoch;
+        }
+        else PruneIfScheduled(config, model, epoch: 0);
+        trainer.Run(afterEpoch: (t, epoch) =>
+        {
+            PruneIfScheduled(config, model, epoch);
+            var path = store.CheckpointPath(runId, epoch);
+            TrainingCheckpoint.Save(t, path);
+            store.RecordCheckpoint(runId, epoch, t.Step, path);
+        });
+        if (config.Driver == DriverKind.Prune) RecordMaskStatistics(runId, model, ModelMask.FromModule(model));
+        RecordBest(runId);
+        store.FinishRun(runId, trainer.WallSeconds);
+        return resumedFrom;
+    }
+
+    private static ZooModel BuildModel(WeightSymmetryConfig config, DataSplits splits)
+    {
+        var shape = splits.InputShape;
+        var modelConfig = new ModelConfig((int)shape[0], (int)shape[1], splits.ClassCount)
+        {
+            Widths = config.ResolvedWidths(splits.InputSize, splits.ClassCount),
+            Dropout = config.Dropout > 0 ? config.Dropout : null,
+            BatchNorm = config.BatchNorm ? true : null,
+        };
+        using var init = Generator.ForPurpose(config.Seed, "init");
+        return ModelZoo.Create(config.Model, modelConfig, init);
+    }
+
+    private void ApplyMask(WeightSymmetryConfig config, string runId, ZooModel model)
+    {
+        var sparsity = config.Driver switch
+        {
+            DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
+            DriverKind.RandomMask => DrawSparsity(config),
+            _ => (double?)null,
+        };
+        if (sparsity is not { } s)
+        {
+            // Dense (and prune, before its first pruning step): statistics of the all-kept model.
+            using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed);
+            RecordMaskStatistics(runId, model, dense);
+            return;
+        }
+        using var drawn = ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed);
+        RecordMaskStatistics(runId, model, drawn);
+        using var used = config.Propagate ? MaskPropagation.Propagate(model, drawn) : drawn.Clone();
+        used.ApplyTo(model);
+        if (config.SparseInit)
+        {
+            using var generator = Generator.ForPurpose(config.Seed, "sparse-init");
+            SparseInit.Apply(model, generator);
+        }
+    }
+
+    /// <summary>The random-mask driver's sparsity: uniform on the configured range, from (seed, mask seed).</summary>
+    public static double DrawSparsity(WeightSymmetryConfig config)
+    {
+        var range = config.SparsityRange!;
+        var draw = new Random(unchecked((int)Seeds.Derive(config.Seed, $"random-mask/sparsity/{config.MaskSeed}"))).NextDouble();
+        return range[0] + (range[1] - range[0]) * draw;
+    }
+
+    private static void PruneIfScheduled(WeightSymmetryConfig config, Module model, int epoch)
+    {
+        if (config.PruneSchedule is null) return;
+        foreach (var step in config.PruneSchedule.Where(p => p.Epoch == epoch))
+            MagnitudePruning.ToSparsity(model, step.Sparsity);
+    }
+
+    private void RecordMaskStatistics(string runId, Module model, ModelMask mask)
+    {
+        var report = MaskReport.Create(model, mask);
+        store.RecordMaskStats(runId, MaskStage.Mask, "", Text(report.Mask.ToFlat()));
+        store.RecordMaskStats(runId, MaskStage.Propagated, "", Text(report.Propagated.ToFlat()));
+    }
+
+    private static IEnumerable<(string, string)> Text(IEnumerable<KeyValuePair<string, object>> values) =>
+        values.Select(v => (v.Key, Convert.ToString(v.Value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v.Value, CultureInfo.InvariantCulture) ?? ""));
+
+    private void RecordBest(string runId)
+    {
+        // From every evaluation in the store, so the best is right across resumes.
+        var evaluations = store.Metrics(runId).GroupBy(m => m.Step).Select(g => g.ToList()).ToList();
+        double Value(List<MetricRow> rows, string name) => rows.FirstOrDefault(r => r.Name == name)?.Value ?? double.NaN;
+        void Record(string criterion, List<MetricRow>? rows)
+        {
+            if (rows is null) return;
+            store.RecordBest(runId, criterion, rows[0].Step, rows[0].Epoch, rows.Select(r => (r.Name, r.Value)));
+        }
+        Record(BestCriterion.TestAccuracy, evaluations.Where(e => !double.IsNaN(Value(e, "test_accuracy")))
+            .OrderByDescending(e => Value(e, "test_accuracy")).ThenBy(e => e[0].Step).FirstOrDefault());
+        Record(BestCriterion.TrainLoss, evaluations.Where(e => !double.IsNaN(Value(e, "train_loss")))
+            .OrderBy(e => Value(e, "train_loss")).ThenBy(e => e[0].Step).FirstOrDefault());
+    }
+
+    private RunOutcome Summarise(string runId, bool reused, int? resumedFrom)
+    {
+        var best = store.Best(runId).Where(b => b.Criterion == BestCriterion.TestAccuracy).ToList();
+        var accuracy = best.FirstOrDefault(b => b.Name == "test_accuracy")?.Value ?? double.NaN;
+        var stats = store.MaskStats(runId).Where(s => s.Layer == "").ToList();
+        double Stat(string stage, string key) => double.Parse(
+            stats.FirstOrDefault(s => s.Stage == stage && s.Key == key)?.Value ?? "NaN", CultureInfo.InvariantCulture);
+        return new RunOutcome(runId, reused, resumedFrom, accuracy,
+            Stat(MaskStage.Propagated, "permutation_log10"), Stat(MaskStage.Mask, "sparsity"));
+    }
+
+    private sealed class StoreMetrics(ResultsStore store, string runId, Action<string, TrainingMetrics>? observer) : ITrainingCallback
+    {
+        public void OnEvaluation(Trainer trainer, TrainingMetrics metrics)
+        {
+            store.RecordMetrics(runId, metrics);
+            observer?.Invoke(runId, metrics);
+        }
+    }
+}

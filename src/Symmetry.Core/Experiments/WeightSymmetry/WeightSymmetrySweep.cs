@@ -1,0 +1,35 @@
+using Symmetry.Core.Masks;
+
+namespace Symmetry.Core.Experiments.WeightSymmetry;
+
+/// <summary>One cell of a sweep table: a mask type at a sparsity, averaged over seeds.</summary>
+/// <param name="MaskType">Mask type.</param>
+/// <param name="Sparsity">Requested sparsity.</param>
+/// <param name="Runs">Runs averaged.</param>
+/// <param name="MeanTestAccuracy">Mean of the runs' best test accuracy.</param>
+/// <param name="MeanPermutationLog10">Mean log10(permutations + 1) of the propagated masks.</param>
+public sealed record SweepCell(string MaskType, double Sparsity, int Runs, double MeanTestAccuracy, double MeanPermutationLog10);
+
+/// <summary>The main job's sweep (issue: mask types × sparsities × seeds on MNIST_FC): its configurations and the
+/// table that summarises the outcomes.</summary>
+public static class WeightSymmetrySweep
+{
+    /// <summary>The sparsities swept by default.</summary>
+    public static IReadOnlyList<double> DefaultSparsities { get; } = [0.5, 0.8, 0.95];
+
+    /// <summary>One shuffled-mask config per (mask type, sparsity, seed), all else from <paramref name="template"/>.</summary>
+    public static IReadOnlyList<WeightSymmetryConfig> Configs(WeightSymmetryConfig template, IEnumerable<string>? maskTypes = null,
+        IEnumerable<double>? sparsities = null, IEnumerable<ulong>? seeds = null) =>
+        (from type in maskTypes ?? MaskTypes.Names
+         from sparsity in sparsities ?? DefaultSparsities
+         from seed in seeds ?? [0UL, 1UL]
+         select template with { Driver = DriverKind.ShuffledMask, MaskType = type, Sparsity = sparsity, Seed = seed, MaskSeed = seed })
+        .ToList();
+
+    /// <summary>Averages outcomes per (mask type, sparsity), in the order the configs came.</summary>
+    public static IReadOnlyList<SweepCell> Table(IEnumerable<(WeightSymmetryConfig Config, RunOutcome Outcome)> results) =>
+        results.GroupBy(r => (r.Config.MaskType!, r.Config.Sparsity!.Value))
+            .Select(g => new SweepCell(g.Key.Item1, g.Key.Item2, g.Count(),
+                g.Average(r => r.Outcome.TestAccuracy), g.Average(r => r.Outcome.PermutationLog10)))
+            .ToList();
+}

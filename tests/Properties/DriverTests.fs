@@ -1,0 +1,172 @@
+/// The weight-symmetry drivers and the `symmetry` tool: reuse, resumption after SIGKILL, concurrent writers,
+/// refused configurations and the JSON summary.
+[<NUnit.Framework.TestFixture>]
+module Symmetry.Properties.DriverTests
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open NUnit.Framework
+open Symmetry.Core.Data
+open Symmetry.Core.Results
+open Symmetry.Core.Experiments.WeightSymmetry
+open Symmetry.Properties.DataTestSupport
+
+/// A small learnable MNIST-format data set: each class brightens its own band of rows.
+let private writeData (dir: string) =
+    let random = Random 7
+    let split prefix n =
+        let labels = randomLabels random n
+        let pixels = Array.zeroCreate<byte> (n * 784)
+        for i in 0 .. n - 1 do
+            for p in 0 .. 783 do
+                let band = (p / 28) / 3 = int labels.[i]
+                pixels.[i * 784 + p] <- byte (random.Next 60 + (if band then 150 else 0))
+        writeMnistSplit dir prefix false 28 28 pixels labels |> ignore
+    split "train" 1200
+    split "t10k" 300
+
+/// The built `symmetry` tool, next to the solution's other outputs.
+let private cli =
+    let root = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."))
+    let path = Path.Combine(root, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
+    if not (File.Exists path) then failwithf "%s is missing: build the solution first (dotnet fsi build.fsx build)" path
+    path
+
+let private start (args: string list) =
+    let info = ProcessStartInfo("dotnet", [ cli ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    info.Environment.["CI"] <- "1"
+    match Process.Start info with
+    | null -> failwithf "could not start dotnet %s" cli
+    | proc -> proc
+
+let private runCli (args: string list) =
+    use proc = start args
+    let output = proc.StandardOutput.ReadToEndAsync()
+    let error = proc.StandardError.ReadToEnd()
+    proc.WaitForExit()
+    proc.ExitCode, output.Result, error
+
+let private runArgs (data: string) (db: string) (seed: int) epochs =
+    [ "run"; "shuffled-mask"; "--widths"; "16,16,16"; "--mask"; "per-neuron"; "--sparsity"; "0.5"; "--seeds"; string seed
+      "--epochs"; string epochs; "--batch"; "64"; "--data"; data; "--db"; db; "--threads"; "1" ]
+
+/// Every recorded metric except wall time, as comparable tuples.
+let private metricRows (db: string) =
+    use store = ResultsStore.Open db
+    [ for run in store.Runs() do
+        for m in store.Metrics run.Id do
+            if m.Name <> "wall_seconds" then yield run.Id, m.Step, m.Split, m.Name, m.Value ]
+    |> List.sort
+
+[<Test>]
+let ``a run killed with SIGKILL at random points resumes to the same final metrics`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    let reference = dir.File "reference.db"
+    let clock = Stopwatch.StartNew()
+    let code, _, err = runCli (runArgs data reference 3 6)
+    let uninterrupted = clock.Elapsed.TotalMilliseconds
+    Assert.That(code, Is.EqualTo 0, err)
+    let db = dir.File "killed.db"
+    let random = Random 11
+    let mutable kills = 0
+    let mutable attempts = 0
+    while kills < 5 && attempts < 20 do
+        attempts <- attempts + 1
+        use proc = start (runArgs data db 3 6)
+        // Somewhere between start-up and the end of an uninterrupted run, whatever this machine's speed.
+        let delay = int (uninterrupted * (0.15 + 0.8 * random.NextDouble()))
+        if not (proc.WaitForExit delay) then
+            proc.Kill()
+            proc.WaitForExit()
+            kills <- kills + 1
+            // The store opens cleanly and no run looks finished.
+            use store = ResultsStore.Open db
+            for run in store.Runs() do
+                Assert.That(run.Status, Is.Not.EqualTo RunStatus.Finished, sprintf "killed run %s is marked finished" run.Id)
+        else
+            // It finished before the kill: start over so every attempt interrupts something.
+            File.Delete db
+    TestContext.Out.WriteLine(sprintf "kill points tried: %d (attempts %d)" kills attempts)
+    Assert.That(kills, Is.GreaterThanOrEqualTo 5)
+    let code, out, err = runCli (runArgs data db 3 6)
+    Assert.That(code, Is.EqualTo 0, err)
+    Assert.That(out.Contains "resumed from epoch" || out.Contains "(trained)", out)
+    use store = ResultsStore.Open db
+    let statuses = store.Runs() |> Seq.map (fun r -> r.Status) |> List.ofSeq
+    Assert.That((statuses = [ RunStatus.Finished ]), sprintf "statuses after the final rerun: %A" statuses)
+    TestSupport.assertArrayEqual "final metrics after resumes" (Array.ofList (metricRows reference)) (Array.ofList (metricRows db))
+
+[<Test>]
+let ``two processes writing runs to one store lose no rows, and a rerun reuses finished runs`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    let db = dir.File "shared.db"
+    let procs = [ start (runArgs data db 1 2); start (runArgs data db 2 2) ]
+    for p in procs do
+        let err = p.StandardError.ReadToEnd()
+        p.WaitForExit()
+        Assert.That(p.ExitCode, Is.EqualTo 0, err)
+        p.Dispose()
+    use store = ResultsStore.Open db
+    let runs = store.Runs()
+    Assert.That(runs.Count, Is.EqualTo 2)
+    for run in runs do
+        Assert.That(run.Status, Is.EqualTo RunStatus.Finished)
+        // 2 evaluations × 9 metrics each.
+        Assert.That(store.Metrics(run.Id).Count, Is.EqualTo 18, run.Id)
+    let code, out, _ = runCli (runArgs data db 1 2)
+    Assert.That(code, Is.EqualTo 0)
+    Assert.That(out, Does.Contain "(reused)")
+
+[<TestCase("--sparsity", "1.5", "sparsity must be in [0, 1]")>]
+[<TestCase("--model", "resnet-9000", "unknown model 'resnet-9000'")>]
+[<TestCase("--mask", "checkerboard", "checkerboard")>]
+[<TestCase("--widths", ",", "widths must name at least one hidden layer")>]
+let ``bad configurations are refused with a clear message and write nothing`` (option: string, value: string, expected: string) =
+    use dir = new TempDir()
+    let db = dir.File "results/bad.db"
+    let options = Map [ "--widths", "8"; "--mask", "random"; "--sparsity", "0.5"; "--db", db ] |> Map.add option value
+    let code, _, err = runCli ([ "run"; "shuffled-mask" ] @ [ for KeyValue(k, v) in options do yield! [ k; v ] ])
+    Assert.That(code, Is.EqualTo 2)
+    Assert.That(err, Does.Contain expected)
+    Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False, "nothing may be written")
+
+[<Test>]
+let ``a parameter budget too small for the depth is refused`` () =
+    use dir = new TempDir()
+    let db = dir.File "results/bad.db"
+    let code, _, err = runCli [ "run"; "fixed-param"; "--budget"; "100"; "--depth"; "4"; "--mask"; "random"; "--sparsity"; "0.5"; "--db"; db ]
+    Assert.That(code, Is.EqualTo 2)
+    Assert.That(err, Does.Contain "too small for depth 4")
+    Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False)
+
+[<Test>]
+let ``the JSON summary has the original code's keys and the run's values`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    use store = ResultsStore.Open(dir.File "s.db")
+    use splits = DataSets.Load data
+    let driver = WeightSymmetryDriver(store, (fun _ -> splits))
+    let config = WeightSymmetryConfig(Driver = DriverKind.ShuffledMask, Widths = [| 12; 12 |], MaskType = "symmetric", Sparsity = 0.5,
+                                      Epochs = 2, BatchSize = 64, Data = data, Seed = 5UL)
+    let outcome = driver.Run config
+    Assert.That(outcome.Reused, Is.False)
+    Assert.That((driver.Run config).Reused, Is.True, "a rerun loads the finished run")
+    use json = JsonDocument.Parse(SummaryJson.ToJson store)
+    let run = json.RootElement.GetProperty(config.RunId)
+    let number (key: string) = run.GetProperty(key).GetDouble()
+    let testAccuracies = store.Metrics(config.RunId) |> Seq.filter (fun m -> m.Name = "test_accuracy") |> Seq.map (fun m -> m.Value)
+    Assert.That(number "best_test_acc/test_accuracy", Is.EqualTo(Seq.max testAccuracies))
+    Assert.That(number "best_test_acc/test_accuracy", Is.EqualTo outcome.TestAccuracy)
+    Assert.That(number "mask/sparsity", Is.EqualTo(0.5).Within(0.01))
+    // Symmetric 12-wide layers: the last hidden layer keeps 12! = 479001600 permutations when nothing is cut after it.
+    Assert.That(number "mask/permutation_log10", Is.GreaterThan 0.0)
+    for key in [ "best_train_loss/step"; "propagated_mask/unique_neurons"; "propagated_mask/permutation_log10"; "final/test_accuracy"; "config/driver"; "status" ] do
+        Assert.That(run.TryGetProperty(key) |> fst, Is.True, sprintf "summary lacks %s" key)
+    Assert.That(run.GetProperty("status").GetString(), Is.EqualTo "finished")

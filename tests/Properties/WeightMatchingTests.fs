@@ -1,0 +1,138 @@
+/// Git Re-Basin weight matching (ALGORITHMS §6): it recovers a known random permutation of random and of briefly
+/// trained zoo models exactly (B = P(A) gives P⁻¹, and applying it to B gives A bit for bit), never lowers the
+/// objective, and state interpolation is exact at its ends.
+[<NUnit.Framework.TestFixture>]
+module Symmetry.Properties.WeightMatchingTests
+
+open System
+open FsCheck
+open FsCheck.FSharp
+open NUnit.Framework
+open FsCheck.NUnit
+open Symmetry.Torch
+open Symmetry.Torch.NN
+open Symmetry.Torch.Optim
+open Symmetry.Core.Models
+open Symmetry.Core.Permutations
+
+/// Labels a boolean outcome of a property.
+let private (|@) (ok: bool) (label: string) = Prop.label label ok
+
+/// Fails unless `text` contains `fragment`.
+let private contains (fragment: string) (text: string) =
+    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
+
+/// True when two states have the same names and bit-identical tensors.
+let private identical (a: StateDict) (b: StateDict) =
+    use scope = Torch.NewScope()
+    Seq.toList a.Names = Seq.toList b.Names
+    && a.Entries
+       |> Seq.forall (fun kv ->
+           let t = b.[kv.Key]
+           t.Shape = kv.Value.Shape && t.DType = kv.Value.DType && kv.Value.Eq(t).All().ToBoolean())
+
+let private widthGen = Gen.choose (2, 8)
+
+/// Small zoo models of the three kinds: MLP, CNN with BatchNorm, ResNet with tied streams.
+let private modelGen =
+    gen {
+        let! seed = Gen.choose (0, Int32.MaxValue)
+        let! k = Gen.choose (1, 3)
+        let! widths = Gen.listOfLength k widthGen
+        let! filters = Gen.listOfLength 2 widthGen
+        let! dense = widthGen
+        let! name, config =
+            Gen.elements
+                [ "mnist-fc", ModelConfig(1, 6, Widths = ResizeArray widths)
+                  "mnist-cnn", ModelConfig(3, 6, Filters = ResizeArray filters, Kernel = Nullable 3, DenseWidth = Nullable dense)
+                  "lenet-5", ModelConfig(1, 14)
+                  "cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1) ]
+        return name, config, uint64 seed
+    }
+
+/// A's state with random BatchNorm statistics and affine parameters (so that they carry information too).
+let private randomState (name: string) (config: ModelConfig) (seed: uint64) : StateDict =
+    use g = new Generator(seed)
+    use model = ModelZoo.Create(name, config, g)
+    use scope = Torch.NewScope()
+    use noGrad = Torch.NoGrad()
+    for struct (_, m) in model.NamedModules() do
+        match m with
+        | :? BatchNorm as bn ->
+            bn.RunningMean.CopyFrom(Torch.Randn([| bn.Features |], g)) |> ignore
+            bn.RunningVar.CopyFrom(Torch.Rand([| bn.Features |], g) + 0.5) |> ignore
+        | _ -> ()
+    model.StateDict()
+
+let private recovers (spec: PermutationSpec) (a: StateDict) (seed: uint64) =
+    use g = new Generator(seed)
+    let p = spec.Random g
+    use b = spec.Apply(p, a)
+    let result = WeightMatching.Match(spec, a, b, g)
+    use aligned = spec.Apply(result.Permutations, b)
+    let expected = PermutationSets.Inverse p
+    (PermutationSets.SetEquals(result.Permutations, expected) |@ "matching B = P(A) to A returns P⁻¹")
+    .&. (identical a aligned |@ "P⁻¹(B) = A bitwise")
+    .&. (result.Converged |@ "converged")
+    .&. (result.Objective >= result.InitialObjective |@ "the objective does not decrease")
+
+[<Property(MaxTest = 20)>]
+let ``weight matching recovers a known permutation of a random model exactly`` () =
+    Prop.forAll (Arb.fromGen modelGen) (fun (name, config, seed) ->
+        use scope = Torch.NewScope()
+        use a = randomState name config seed
+        use model = ModelZoo.Create(name, config, null)
+        let spec = PermutationSpec.For model
+        recovers spec a (seed + 1UL))
+
+[<Property(MaxTest = 5)>]
+let ``weight matching recovers a known permutation of a briefly trained MLP exactly`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip (Gen.listOfLength 2 widthGen) (Gen.choose (0, Int32.MaxValue)))) (fun (widths, seed) ->
+        use scope = Torch.NewScope()
+        let seed = uint64 seed
+        use g = new Generator(seed)
+        use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 6, Widths = ResizeArray widths), g)
+        use x = Torch.Randn([| 64L; 1L; 6L; 6L |], g)
+        use y = Torch.RandInt(0L, 10L, [| 64L |], g)
+        use opt = new Sgd(model.Parameters(), 0.1, momentum = 0.9)
+        for _ in 1..20 do
+            use step = Torch.NewScope()
+            opt.ZeroGrad()
+            let loss = Functional.CrossEntropy(model.Forward x, y)
+            loss.Backward()
+            opt.Step()
+        use a = model.StateDict()
+        recovers (PermutationSpec.For model) a (seed + 1UL))
+
+[<Test>]
+let ``matching a model to itself keeps the identities; the objective is the squared norm`` () =
+    use scope = Torch.NewScope()
+    use a = randomState "mnist-fc" (ModelConfig(1, 4, Widths = [| 5; 4 |])) 3UL
+    use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, Widths = [| 5; 4 |]), null)
+    let spec = PermutationSpec.For model
+    use g = new Generator(1UL)
+    let result = WeightMatching.Match(spec, a, a, g)
+    Assert.That(PermutationSets.SetEquals(result.Permutations, spec.Identity()), Is.True)
+    Assert.That(result.Sweeps, Is.EqualTo 1)
+    let squared = a.Entries |> Seq.sumBy (fun kv -> kv.Value.To(DType.Float64).Square().Sum().ToDouble())
+    Assert.That(result.Objective, Is.EqualTo(squared).Within(1e-9).Percent)
+
+[<Test>]
+let ``interpolation is exact at its ends, linear in between, and copies integer buffers from A`` () =
+    use scope = Torch.NewScope()
+    use a = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 1UL
+    use b = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 2UL
+    b.["layers.1.num_batches_tracked"].AddInPlace(7L) |> ignore
+    use at0 = StateInterpolation.Lerp(a, b, 0.0)
+    use at1 = StateInterpolation.Lerp(a, b, 1.0)
+    use mid = StateInterpolation.Lerp(a, b, 0.25)
+    Assert.That(identical a at0, Is.True, "α = 0 gives A")
+    for kv in at1.Entries do
+        let expected = if kv.Value.DType.IsFloatingPoint() then b.[kv.Key] else a.[kv.Key]
+        Assert.That(kv.Value.Eq(expected).All().ToBoolean(), Is.True, kv.Key)
+    let w = "layers.0.weight"
+    let err = (mid.[w] - (a.[w] * 0.75 + b.[w] * 0.25)).Abs().Max().ToDouble()
+    Assert.That(err, Is.LessThan 1e-6)
+    Assert.That(mid.["layers.1.num_batches_tracked"].ToInt64(), Is.EqualTo(a.["layers.1.num_batches_tracked"].ToInt64()))
+    Assert.That(StateInterpolation.Alphas 25 |> Array.last, Is.EqualTo 1.0)
+    Assert.That((StateInterpolation.Alphas 5 = [| 0.0; 0.25; 0.5; 0.75; 1.0 |]), Is.True, "Alphas 5")
