@@ -2,7 +2,7 @@
 // fresh machine before anything has been restored.
 //
 //   dotnet fsi build.fsx <target> [extra args passed through]
-//   targets: setup | build | test | demo | bench
+//   targets: setup | build | test | run | symmetry | demo | bench
 
 open System
 open System.Diagnostics
@@ -18,7 +18,9 @@ let usage () =
   setup    install missing Debian packages (root: apt-get; else prints the sudo command), dotnet restore
   build    native shim (CMake) + dotnet build -c Release
   test     setup + build + run the property tests; prints "N passed, N failed"  (args -> dotnet test)
-  demo     setup + build + dotnet fsi src/Symmetry.Scripts/demo.fsx             (args -> demo.fsx)
+  run      setup + build + the main job: `symmetry sweep` (args -> sweep), a small weight-symmetry sweep
+  symmetry setup + build + the symmetry tool with your arguments, e.g. `symmetry run shuffled-mask --help`
+  demo     setup + build + dotnet fsi src/Symmetry.Scripts/demo.fsx (smoke demo) (args -> demo.fsx)
   bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)
 
 env: LIBTORCH=/path/to/libtorch or Torch_DIR=/path/share/cmake/Torch to build against another libtorch"""
@@ -178,6 +180,14 @@ let demo (extra: string list) =
     step "demo"
     run "dotnet" ([ "fsi"; demoScript ] @ extra)
 
+let cli = "src/Symmetry.Cli/bin/Release/net10.0/symmetry.dll"
+
+let symmetry (extra: string list) =
+    setup ()
+    build ()
+    step ("symmetry " + String.Join(" ", extra))
+    run "dotnet" (cli :: extra)
+
 let bench (extra: string list) =
     setup ()
     build ()
@@ -193,6 +203,8 @@ let main (argv: string list) =
         | "setup" :: _ -> setup (); 0
         | "build" :: _ -> build (); 0
         | "test" :: extra -> test extra; 0
+        | "run" :: extra -> symmetry ("sweep" :: extra); 0
+        | "symmetry" :: extra -> symmetry extra; 0
         | "demo" :: extra -> demo extra; 0
         | "bench" :: extra -> bench extra; 0
         | ("-h" | "--help" | "help") :: _ -> usage (); 0

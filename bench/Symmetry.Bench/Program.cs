@@ -1,1 +1,82 @@
-namespace Symmetry.Bench; public static class Program { public static int Main(string[] args) => 0; }
+using System.Globalization;
+
+namespace Symmetry.Bench;
+
+using Torch = Symmetry.Torch.Torch;
+
+/// <summary>Benchmarks of the binding against Python PyTorch on the same libtorch, timed in the same run.
+/// Usage: <c>dotnet run --project bench/Symmetry.Bench -c Release -- [name…] [--threads N] [--clock wall|cpu]</c>
+/// (no name: all but the opt-in diagnostics; clock: what is timed, wall time by default).</summary>
+public static class Program
+{
+    private static readonly (string Name, Action<int> Run)[] Benchmarks =
+    [
+        (OpOverhead.Name, OpOverhead.Run),
+        (LenetStep.Name, LenetStep.Run),
+        (LapBench.Name, LapBench.Run),
+    ];
+
+    /// <summary>Diagnostics run only when named.</summary>
+    private static readonly (string Name, Action<int> Run)[] OptIn =
+    [
+        (OpProfile.Name, OpProfile.Run),
+        (LenetProfile.Name, LenetProfile.Run),
+    ];
+
+    public static int Main(string[] args)
+    {
+        var threads = 1;
+        var selected = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--threads")
+            {
+                if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out threads) || threads < 1)
+                    return Usage("--threads needs a positive integer");
+                i++;
+            }
+            else if (args[i] == "--clock")
+            {
+                if (i + 1 >= args.Length || args[i + 1] is not ("wall" or "cpu")) return Usage("--clock needs wall or cpu");
+                Harness.CpuClock = args[++i] == "cpu";
+            }
+            else if (args[i] is "-h" or "--help") return Usage(null);
+            else if (Benchmarks.Concat(OptIn).Any(b => b.Name == args[i])) selected.Add(args[i]);
+            else return Usage($"unknown benchmark '{args[i]}'");
+        }
+
+        Torch.SetThreadCount(threads);
+        Console.WriteLine($"bench: threads={threads} (ours: Torch.SetThreadCount, which also sizes OpenBLAS; peer: torch.set_num_threads + OPENBLAS_NUM_THREADS={threads})" +
+            (Harness.CpuClock ? "; clock=cpu (process CPU time, not wall time)" : ""));
+        WarnIfBusy();
+        foreach (var (name, run) in Benchmarks.Concat(OptIn))
+            if (selected.Count == 0 ? Benchmarks.Any(b => b.Name == name) : selected.Contains(name))
+                run(threads);
+        if (Torch.LiveTensors != 0)
+            Console.Error.WriteLine($"bench: {Torch.LiveTensors} tensors still alive at exit: a benchmark leaks");
+        return 0;
+    }
+
+    /// <summary>Timings taken while other processes keep the cores busy are inflated and noisy (ours and the peer run
+    /// alternately, so the ratio suffers less than the absolute numbers): say so on stderr.</summary>
+    private static void WarnIfBusy()
+    {
+        try
+        {
+            var load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+            if (load > Environment.ProcessorCount)
+                Console.Error.WriteLine($"bench: note: load average {load:0.0} on {Environment.ProcessorCount} cores; timings will be noisy");
+        }
+        catch (IOException)
+        {
+            // Not Linux: no load average to check.
+        }
+    }
+
+    private static int Usage(string? error)
+    {
+        if (error is not null) Console.Error.WriteLine(error);
+        Console.Error.WriteLine($"usage: Symmetry.Bench [{string.Join("|", Benchmarks.Concat(OptIn).Select(b => b.Name))}]… [--threads N] [--clock wall|cpu]");
+        return error is null ? 0 : 2;
+    }
+}

@@ -102,7 +102,7 @@ public static unsafe class Functional
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Check.Result(NativeMethods.symm_nn_mse_loss(input.Handle, target.Handle, (int)reduction, out var r), r, "mse_loss");
 
-    private static TensorHandle HandleOf(Tensor? tensor) => tensor?.Handle ?? TensorHandle.Null;
+    private static IntPtr HandleOf(Tensor? tensor) => tensor?.Handle ?? IntPtr.Zero;
 
     private static void RequirePair(long[] values, string name)
     {

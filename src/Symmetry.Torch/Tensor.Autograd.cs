@@ -27,7 +27,7 @@ public sealed partial class Tensor
             Check.Status(NativeMethods.symm_autograd_grad(Handle, out var r), "grad");
             return r == IntPtr.Zero ? null : new Tensor(r);
         }
-        set => Check.Status(NativeMethods.symm_autograd_set_grad(Handle, value?.Handle ?? TensorHandle.Null), "set_grad");
+        set => Check.Status(NativeMethods.symm_autograd_set_grad(Handle, value?.Handle ?? IntPtr.Zero), "set_grad");
     }
 
     /// <summary>True for tensors created by the user rather than by a recorded operation.</summary>
@@ -43,7 +43,7 @@ public sealed partial class Tensor
     /// <summary>Back-propagates from this tensor, accumulating into the leaves' <see cref="Grad"/>.
     /// A non-scalar tensor needs <paramref name="gradient"/> (the vector in the vector-Jacobian product).</summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false) =>
-        Check.Status(NativeMethods.symm_autograd_backward(Handle, gradient?.Handle ?? TensorHandle.Null, retainGraph ? 1 : 0, createGraph ? 1 : 0), "backward");
+        Check.Status(NativeMethods.symm_autograd_backward(Handle, gradient?.Handle ?? IntPtr.Zero, retainGraph ? 1 : 0, createGraph ? 1 : 0), "backward");
 
     /// <summary>Sets the gradient to zero in place (keeps it allocated); does nothing when there is none.</summary>
     public void ZeroGrad()

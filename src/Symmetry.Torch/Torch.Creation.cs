@@ -100,29 +100,13 @@ public static partial class Torch
 
     private static unsafe Tensor Join(IReadOnlyList<Tensor> tensors, long dim, bool stack)
     {
-        // Hold a reference on every handle while its raw pointer crosses to native code.
-        var handles = tensors.Select(t => t.Handle).ToArray();
-        var pointers = new IntPtr[handles.Length];
-        var added = new bool[handles.Length];
-        try
+        var pointers = tensors.Select(t => t.Handle).ToArray();
+        fixed (IntPtr* p = pointers)
         {
-            for (var i = 0; i < handles.Length; i++)
-            {
-                handles[i].DangerousAddRef(ref added[i]);
-                pointers[i] = handles[i].DangerousGetHandle();
-            }
-            fixed (IntPtr* p = pointers)
-            {
-                var status = stack
-                    ? NativeMethods.symm_tensor_stack(p, pointers.Length, dim, out var r)
-                    : NativeMethods.symm_tensor_cat(p, pointers.Length, dim, out r);
-                return Check.Result(status, r, stack ? "stack" : "cat");
-            }
-        }
-        finally
-        {
-            for (var i = 0; i < handles.Length; i++)
-                if (added[i]) handles[i].DangerousRelease();
+            var status = stack
+                ? NativeMethods.symm_tensor_stack(p, pointers.Length, dim, out var r)
+                : NativeMethods.symm_tensor_cat(p, pointers.Length, dim, out r);
+            return Check.Result(status, r, stack ? "stack" : "cat");
         }
     }
 

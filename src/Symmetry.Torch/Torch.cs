@@ -11,13 +11,10 @@ public static partial class Torch
     public static TensorScope NewScope() => new();
 
     /// <summary>Tensor references held from .NET right now (the number tests watch for leaks).</summary>
-    public static long LiveTensors => TensorHandle.Live;
+    public static long LiveTensors => Tensor.LiveCount;
 
     /// <summary>Tensor references the shim holds for .NET right now; equals <see cref="LiveTensors"/> unless a handle leaked.</summary>
     public static long NativeLiveTensors => NativeMethods.symm_live_tensors();
-
-    /// <summary>Tensors freed by the garbage collector's finalizer instead of a dispose: each one is a bug.</summary>
-    public static long FinalizedTensors => TensorHandle.Finalized;
 
     /// <summary>The version of libtorch the shim was built against, e.g. <c>1.13.1</c>.</summary>
     public static unsafe string LibTorchVersion

@@ -48,15 +48,10 @@ public static class WeightMatching
     /// spec: weights, biases, BatchNorm affine parameters and running statistics; tensors without a permuted axis add a
     /// constant to the objective).</param>
     /// <param name="initial">The starting set (default: identities).</param>
-    /// <param name="forwardFirstSweep">When true, the first sweep visits the permutations in spec order (input to
-    /// output) instead of a random order; later sweeps are random as usual. Not part of Git Re-Basin: a variant that
-    /// avoids a local optimum of the random order from identities, where a late layer's permutation is fitted to the
-    /// noise of a still-unmatched early one (seen on <c>lenet-5</c>, whose flatten couples 16 channels to 120×25
-    /// weights each: about one random seed in three stops short of the exact answer for a permuted copy).</param>
     /// <exception cref="ArgumentException">A state lacks a name of the spec, A and B differ in a shape, the initial set
     /// does not fit the spec, or <paramref name="maxSweeps"/> is below 1.</exception>
     public static WeightMatchingResult Match(PermutationSpec spec, StateDict a, StateDict b, Generator? generator, int maxSweeps = 100,
-        Func<string, bool>? include = null, IReadOnlyDictionary<string, Permutation>? initial = null, bool forwardFirstSweep = false)
+        Func<string, bool>? include = null, IReadOnlyDictionary<string, Permutation>? initial = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(a);
@@ -90,10 +85,7 @@ public static class WeightMatching
             sweeps++;
             var progress = false;
             long[] order;
-            if (sweeps == 1 && forwardFirstSweep)
-                order = Enumerable.Range(0, active.Count).Select(i => (long)i).ToArray();
-            else
-                using (NewScope()) order = RandPerm(active.Count, generator).ToArray<long>();
+            using (NewScope()) order = RandPerm(active.Count, generator).ToArray<long>();
             foreach (var k in order)
             {
                 var p = active[(int)k];

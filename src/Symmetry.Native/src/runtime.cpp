@@ -3,6 +3,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -16,6 +18,13 @@ std::atomic<int64_t> live_tensors{0};
 static thread_local std::string last_error;
 
 void set_error(const char* message) { last_error = message ? message : "(no message)"; }
+
+// OpenBLAS keeps its own thread pool; libtorch's set_num_threads does not reach it. Set it too when OpenBLAS is
+// loaded (looked up at run time, so the shim does not depend on it).
+static void set_blas_threads(int count) {
+  using setter = void (*)(int);
+  if (auto set = reinterpret_cast<setter>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(count);
+}
 
 static int cuda_devices() {
   if (!at::globalContext().hasCUDA()) return 0;
@@ -50,6 +59,7 @@ SYMM_API int symm_threads_set(int count) {
   SYMM_BEGIN
   if (count < 1) throw std::invalid_argument("thread count must be at least 1, got " + std::to_string(count));
   at::set_num_threads(count);
+  symm::set_blas_threads(count);
   SYMM_END
 }
 

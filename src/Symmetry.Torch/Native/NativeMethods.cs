@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Symmetry.Torch.Native;
 
 /// <summary>P/Invoke declarations of the shim's C ABI (src/Symmetry.Native/include/symm_api.h).</summary>
-/// <remarks>Input tensors cross as <see cref="TensorHandle"/> so they stay alive for the whole call;
-/// output tensors come back as raw pointers that the caller wraps at once.</remarks>
+/// <remarks>Tensors cross as raw pointers (owned by <see cref="Tensor"/>, which has no finalizer, so a tensor
+/// cannot be freed behind a call's back); output tensors come back as raw pointers that the caller wraps at once.</remarks>
 internal static unsafe partial class NativeMethods
 {
     internal const string Library = "symm_native";
@@ -26,18 +26,18 @@ internal static unsafe partial class NativeMethods
 
     // ---- lifecycle, metadata, data ----
     [LibraryImport(Library)] internal static partial void symm_tensor_free(IntPtr t);
-    [LibraryImport(Library)] internal static partial int symm_tensor_ndim(TensorHandle t, out long ndim);
-    [LibraryImport(Library)] internal static partial int symm_tensor_shape(TensorHandle t, long* shape, int capacity);
-    [LibraryImport(Library)] internal static partial int symm_tensor_info(TensorHandle t, out int dtype, out int deviceType, out int deviceIndex, out int requiresGrad, out long numel);
+    [LibraryImport(Library)] internal static partial int symm_tensor_ndim(IntPtr t, out long ndim);
+    [LibraryImport(Library)] internal static partial int symm_tensor_shape(IntPtr t, long* shape, int capacity);
+    [LibraryImport(Library)] internal static partial int symm_tensor_info(IntPtr t, out int dtype, out int deviceType, out int deviceIndex, out int requiresGrad, out long numel);
     [LibraryImport(Library)] internal static partial int symm_tensor_from_data(void* data, long nbytes, long* shape, int ndim, int dtype, int deviceType, int deviceIndex, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_copy_out(TensorHandle t, void* destination, long nbytes);
-    [LibraryImport(Library)] internal static partial int symm_tensor_item_double(TensorHandle t, out double value);
-    [LibraryImport(Library)] internal static partial int symm_tensor_item_int64(TensorHandle t, out long value);
-    [LibraryImport(Library)] internal static partial int symm_tensor_to(TensorHandle t, int dtype, int deviceType, int deviceIndex, int copy, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_clone(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_contiguous(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_copy_(TensorHandle destination, TensorHandle source, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_alias(TensorHandle t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_copy_out(IntPtr t, void* destination, long nbytes);
+    [LibraryImport(Library)] internal static partial int symm_tensor_item_double(IntPtr t, out double value);
+    [LibraryImport(Library)] internal static partial int symm_tensor_item_int64(IntPtr t, out long value);
+    [LibraryImport(Library)] internal static partial int symm_tensor_to(IntPtr t, int dtype, int deviceType, int deviceIndex, int copy, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_clone(IntPtr t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_contiguous(IntPtr t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_copy_(IntPtr destination, IntPtr source, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_alias(IntPtr t, out IntPtr result);
 
     // ---- creation ----
     [LibraryImport(Library)] internal static partial int symm_tensor_empty(long* shape, int ndim, int dtype, int deviceType, int deviceIndex, out IntPtr result);
@@ -56,75 +56,75 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial int symm_random_randn(long* shape, int ndim, GeneratorHandle g, int dtype, int deviceType, int deviceIndex, out IntPtr result);
     [LibraryImport(Library)] internal static partial int symm_random_randint(long low, long high, long* shape, int ndim, GeneratorHandle g, int dtype, int deviceType, int deviceIndex, out IntPtr result);
     [LibraryImport(Library)] internal static partial int symm_random_randperm(long n, GeneratorHandle g, int dtype, int deviceType, int deviceIndex, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_random_bernoulli(TensorHandle probabilities, GeneratorHandle g, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_random_multinomial(TensorHandle probabilities, long samples, int replacement, GeneratorHandle g, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_random_uniform_(TensorHandle t, double from, double to, GeneratorHandle g, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_random_normal_(TensorHandle t, double mean, double std, GeneratorHandle g, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_random_bernoulli(IntPtr probabilities, GeneratorHandle g, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_random_multinomial(IntPtr probabilities, long samples, int replacement, GeneratorHandle g, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_random_uniform_(IntPtr t, double from, double to, GeneratorHandle g, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_random_normal_(IntPtr t, double mean, double std, GeneratorHandle g, out IntPtr result);
 
     // ---- math ----
-    [LibraryImport(Library)] internal static partial int symm_tensor_unary(int op, TensorHandle t, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_binary(int op, TensorHandle a, TensorHandle b, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_binary_scalar(int op, TensorHandle a, double scalar, int scalarIsIntegral, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_add_scaled(TensorHandle a, TensorHandle b, double alpha, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_addcmul(TensorHandle t, TensorHandle t1, TensorHandle t2, double value, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_addcdiv(TensorHandle t, TensorHandle t1, TensorHandle t2, double value, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_clamp(TensorHandle t, int hasMin, double min, int hasMax, double max, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_where(TensorHandle condition, TensorHandle a, TensorHandle b, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_reduce(int op, TensorHandle t, long* dims, int ndims, int keepdim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_std_var(TensorHandle t, int variance, long* dims, int ndims, int unbiased, int keepdim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_norm(TensorHandle t, double p, long* dims, int ndims, int keepdim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_minmax_dim(TensorHandle t, int isMax, long dim, int keepdim, out IntPtr values, out IntPtr indices);
-    [LibraryImport(Library)] internal static partial int symm_tensor_argminmax(TensorHandle t, int isMax, int hasDim, long dim, int keepdim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_cumsum(TensorHandle t, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_unary(int op, IntPtr t, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_binary(int op, IntPtr a, IntPtr b, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_binary_scalar(int op, IntPtr a, double scalar, int scalarIsIntegral, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_add_scaled(IntPtr a, IntPtr b, double alpha, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_addcmul(IntPtr t, IntPtr t1, IntPtr t2, double value, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_addcdiv(IntPtr t, IntPtr t1, IntPtr t2, double value, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_clamp(IntPtr t, int hasMin, double min, int hasMax, double max, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_where(IntPtr condition, IntPtr a, IntPtr b, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_reduce(int op, IntPtr t, long* dims, int ndims, int keepdim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_std_var(IntPtr t, int variance, long* dims, int ndims, int unbiased, int keepdim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_norm(IntPtr t, double p, long* dims, int ndims, int keepdim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_minmax_dim(IntPtr t, int isMax, long dim, int keepdim, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Library)] internal static partial int symm_tensor_argminmax(IntPtr t, int isMax, int hasDim, long dim, int keepdim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_cumsum(IntPtr t, long dim, out IntPtr result);
 
     // ---- shape, indexing, sorting ----
-    [LibraryImport(Library)] internal static partial int symm_tensor_reshape(TensorHandle t, long* shape, int ndim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_view(TensorHandle t, long* shape, int ndim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_expand(TensorHandle t, long* shape, int ndim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_permute(TensorHandle t, long* dims, int ndims, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_repeat(TensorHandle t, long* repeats, int ndims, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_flip(TensorHandle t, long* dims, int ndims, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_transpose(TensorHandle t, long dim0, long dim1, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_flatten(TensorHandle t, long startDim, long endDim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_squeeze(TensorHandle t, int hasDim, long dim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_unsqueeze(TensorHandle t, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_reshape(IntPtr t, long* shape, int ndim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_view(IntPtr t, long* shape, int ndim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_expand(IntPtr t, long* shape, int ndim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_permute(IntPtr t, long* dims, int ndims, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_repeat(IntPtr t, long* repeats, int ndims, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_flip(IntPtr t, long* dims, int ndims, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_transpose(IntPtr t, long dim0, long dim1, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_flatten(IntPtr t, long startDim, long endDim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_squeeze(IntPtr t, int hasDim, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_unsqueeze(IntPtr t, long dim, out IntPtr result);
     [LibraryImport(Library)] internal static partial int symm_tensor_cat(IntPtr* tensors, int count, long dim, out IntPtr result);
     [LibraryImport(Library)] internal static partial int symm_tensor_stack(IntPtr* tensors, int count, long dim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_chunk(TensorHandle t, long chunks, long dim, IntPtr* outs, int capacity, out int count);
-    [LibraryImport(Library)] internal static partial int symm_tensor_narrow(TensorHandle t, long dim, long start, long length, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_slice(TensorHandle t, long dim, long start, long end, long step, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_select(TensorHandle t, long dim, long index, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_index_select(TensorHandle t, long dim, TensorHandle index, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_gather(TensorHandle t, long dim, TensorHandle index, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_scatter(TensorHandle t, long dim, TensorHandle index, TensorHandle source, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_scatter_value(TensorHandle t, long dim, TensorHandle index, double value, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_masked_fill(TensorHandle t, TensorHandle mask, double value, int inplace, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_masked_select(TensorHandle t, TensorHandle mask, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_nonzero(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_tensor_sort(TensorHandle t, long dim, int descending, int stable, out IntPtr values, out IntPtr indices);
-    [LibraryImport(Library)] internal static partial int symm_tensor_topk(TensorHandle t, long k, long dim, int largest, int sorted, out IntPtr values, out IntPtr indices);
-    [LibraryImport(Library)] internal static partial int symm_tensor_kthvalue(TensorHandle t, long k, long dim, int keepdim, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Library)] internal static partial int symm_tensor_chunk(IntPtr t, long chunks, long dim, IntPtr* outs, int capacity, out int count);
+    [LibraryImport(Library)] internal static partial int symm_tensor_narrow(IntPtr t, long dim, long start, long length, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_slice(IntPtr t, long dim, long start, long end, long step, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_select(IntPtr t, long dim, long index, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_index_select(IntPtr t, long dim, IntPtr index, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_gather(IntPtr t, long dim, IntPtr index, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_scatter(IntPtr t, long dim, IntPtr index, IntPtr source, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_scatter_value(IntPtr t, long dim, IntPtr index, double value, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_masked_fill(IntPtr t, IntPtr mask, double value, int inplace, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_masked_select(IntPtr t, IntPtr mask, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_nonzero(IntPtr t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_tensor_sort(IntPtr t, long dim, int descending, int stable, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Library)] internal static partial int symm_tensor_topk(IntPtr t, long k, long dim, int largest, int sorted, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Library)] internal static partial int symm_tensor_kthvalue(IntPtr t, long k, long dim, int keepdim, out IntPtr values, out IntPtr indices);
 
     // ---- functional NN ----
-    [LibraryImport(Library)] internal static partial int symm_nn_linear(TensorHandle input, TensorHandle weight, TensorHandle bias, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_conv2d(TensorHandle input, TensorHandle weight, TensorHandle bias, long* stride, long* padding, long* dilation, long groups, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_max_pool2d(TensorHandle input, long* kernel, long* stride, long* padding, long* dilation, int ceilMode, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_avg_pool2d(TensorHandle input, long* kernel, long* stride, long* padding, int ceilMode, int countIncludePad, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_adaptive_avg_pool2d(TensorHandle input, long* outputSize, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_batch_norm(TensorHandle input, TensorHandle weight, TensorHandle bias, TensorHandle runningMean, TensorHandle runningVar, int training, double momentum, double eps, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_dropout(TensorHandle input, double p, int training, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_softmax(TensorHandle input, long dim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_log_softmax(TensorHandle input, long dim, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_cross_entropy(TensorHandle logits, TensorHandle target, TensorHandle weight, int reduction, long ignoreIndex, double labelSmoothing, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_nll_loss(TensorHandle logProbabilities, TensorHandle target, TensorHandle weight, int reduction, long ignoreIndex, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_nn_mse_loss(TensorHandle input, TensorHandle target, int reduction, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_linear(IntPtr input, IntPtr weight, IntPtr bias, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_conv2d(IntPtr input, IntPtr weight, IntPtr bias, long* stride, long* padding, long* dilation, long groups, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_max_pool2d(IntPtr input, long* kernel, long* stride, long* padding, long* dilation, int ceilMode, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_avg_pool2d(IntPtr input, long* kernel, long* stride, long* padding, int ceilMode, int countIncludePad, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_adaptive_avg_pool2d(IntPtr input, long* outputSize, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_batch_norm(IntPtr input, IntPtr weight, IntPtr bias, IntPtr runningMean, IntPtr runningVar, int training, double momentum, double eps, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_dropout(IntPtr input, double p, int training, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_softmax(IntPtr input, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_log_softmax(IntPtr input, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_cross_entropy(IntPtr logits, IntPtr target, IntPtr weight, int reduction, long ignoreIndex, double labelSmoothing, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_nll_loss(IntPtr logProbabilities, IntPtr target, IntPtr weight, int reduction, long ignoreIndex, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_nn_mse_loss(IntPtr input, IntPtr target, int reduction, out IntPtr result);
 
     // ---- autograd ----
-    [LibraryImport(Library)] internal static partial int symm_autograd_set_requires_grad(TensorHandle t, int requiresGrad);
-    [LibraryImport(Library)] internal static partial int symm_autograd_grad(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_autograd_set_grad(TensorHandle t, TensorHandle grad);
-    [LibraryImport(Library)] internal static partial int symm_autograd_backward(TensorHandle t, TensorHandle gradient, int retainGraph, int createGraph);
-    [LibraryImport(Library)] internal static partial int symm_autograd_detach(TensorHandle t, out IntPtr result);
-    [LibraryImport(Library)] internal static partial int symm_autograd_is_leaf(TensorHandle t, out int isLeaf);
+    [LibraryImport(Library)] internal static partial int symm_autograd_set_requires_grad(IntPtr t, int requiresGrad);
+    [LibraryImport(Library)] internal static partial int symm_autograd_grad(IntPtr t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_autograd_set_grad(IntPtr t, IntPtr grad);
+    [LibraryImport(Library)] internal static partial int symm_autograd_backward(IntPtr t, IntPtr gradient, int retainGraph, int createGraph);
+    [LibraryImport(Library)] internal static partial int symm_autograd_detach(IntPtr t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int symm_autograd_is_leaf(IntPtr t, out int isLeaf);
     [LibraryImport(Library)] internal static partial int symm_autograd_grad_mode_set(int enabled, out int previous);
 }
