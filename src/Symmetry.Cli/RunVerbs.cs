@@ -11,7 +11,7 @@ internal static class RunVerbs
 {
     internal static readonly Option<string> Database = new("--db") { Description = "results store (SQLite)", DefaultValueFactory = _ => "results/symmetry.db" };
     internal static readonly Option<string?> DataPath = new("--data") { Description = "data directory (MNIST IDX or CIFAR-10 binary); default Fashion-MNIST" };
-    internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads", DefaultValueFactory = _ => 2 };
+    internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch and OpenBLAS threads (1 is fastest for small MLPs; more oversubscribes a busy machine)", DefaultValueFactory = _ => 1 };
     internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
     internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
 
@@ -38,7 +38,7 @@ internal static class RunVerbs
     private static readonly Option<bool> NoPropagate = new("--no-propagate") { Description = "keep dead units' connections" };
 
     private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => "0,1" };
-    private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => "0.5,0.8,0.95" };
+    private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => "0.5,0.75,0.875" };
     private static readonly Option<string?> SweepMasks = new("--masks") { Description = "mask types (default: all)" };
     private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2 };
 
@@ -112,9 +112,11 @@ internal static class RunVerbs
         foreach (var config in configs) config.Validate();
         var device = Device.Parse(parse.GetValue(DeviceName)!);
         var clock = Stopwatch.StartNew();
-        using var session = new Session(parse.GetValue(Database)!, parse.GetValue(Threads), device);
+        using var session = new Session(parse.GetValue(Threads), device);
         var verbose = parse.GetValue(Verbose);
-        var driver = new WeightSymmetryDriver(session.Store, session.Data, device)
+        // Then against the data and the models (is every mask possible?), still before the store exists.
+        foreach (var config in configs) WeightSymmetryDriver.Preflight(config, session.Data(config.Data));
+        var driver = new WeightSymmetryDriver(session.OpenStore(parse.GetValue(Database)!), session.Data, device)
         {
             OnEvaluation = verbose ? (id, m) => Console.WriteLine($"  {id} {Core.Training.ConsoleProgress.Describe(m)}") : null,
         };

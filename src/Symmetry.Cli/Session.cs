@@ -9,14 +9,16 @@ internal sealed class Session : IDisposable
 {
     private readonly Dictionary<string, DataSplits> data = new();
 
-    internal Session(string databasePath, int threads, Device device)
+    private ResultsStore? store;
+
+    internal Session(int threads, Device device)
     {
         Torch.Torch.SetThreadCount(threads);
         Device = device;
-        Store = ResultsStore.Open(databasePath);
     }
 
-    internal ResultsStore Store { get; }
+    /// <summary>Opens the results store (once); until then nothing is written.</summary>
+    internal ResultsStore OpenStore(string databasePath) => store ??= ResultsStore.Open(databasePath);
     internal Device Device { get; }
 
     internal DataSplits Data(string? path)
@@ -33,6 +35,6 @@ internal sealed class Session : IDisposable
     public void Dispose()
     {
         foreach (var splits in data.Values) splits.Dispose();
-        Store.Dispose();
+        store?.Dispose();
     }
 }

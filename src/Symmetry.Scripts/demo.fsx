@@ -6,7 +6,7 @@ open Symmetry.Core.Data
 
 let seed = uint64 (argOr "seed" "42")
 let dataDir = argOr "data" Mnist.FashionMnistDirectory
-Torch.SetThreadCount(int (argOr "threads" "2"))
+Torch.SetThreadCount(int (argOr "threads" "1"))
 printfn "Symmetry demo — %s" (describeRuntime ())
 
 do

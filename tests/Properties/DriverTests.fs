@@ -170,3 +170,17 @@ let ``the JSON summary has the original code's keys and the run's values`` () =
     for key in [ "best_train_loss/step"; "propagated_mask/unique_neurons"; "propagated_mask/permutation_log10"; "final/test_accuracy"; "config/driver"; "status" ] do
         Assert.That(run.TryGetProperty(key) |> fst, Is.True, sprintf "summary lacks %s" key)
     Assert.That(run.GetProperty("status").GetString(), Is.EqualTo "finished")
+
+[<Test>]
+let ``an impossible mask is refused before anything is written`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    let db = dir.File "results/bad.db"
+    let code, _, err =
+        runCli [ "run"; "shuffled-mask"; "--widths"; "16"; "--mask"; "per-neuron-no-input-ablation"; "--sparsity"; "0.99"
+                 "--data"; data; "--db"; db ]
+    Assert.That(code, Is.EqualTo 2)
+    Assert.That(err, Does.Contain "is impossible")
+    Assert.That(err, Does.Contain "largest sparsity that works")
+    Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False, "nothing may be written")

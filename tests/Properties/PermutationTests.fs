@@ -202,7 +202,7 @@ let private caseGen =
 /// The model of a case in float64 and eval mode, with random BatchNorm scales and shifts and running statistics
 /// gathered from random inputs in training mode (the defaults 1, 0, 0, 1 would let a spec that forgets them pass;
 /// statistics drawn out of scale with the activations would make the outputs blind to the layers before).
-let private buildModel (c: SpecCase) : ZooModel =
+let private buildModelWith (passes: int) (c: SpecCase) : ZooModel =
     use g = new Generator(c.Seed)
     use dropout = new Generator(c.Seed + 3UL)
     let model = ModelZoo.Create(c.Name, c.Config, g, dropout)
@@ -224,11 +224,13 @@ let private buildModel (c: SpecCase) : ZooModel =
         | _ -> ()
     if hasBatchNorm then
         model.Train() |> ignore
-        for _ in 1..10 do
+        for _ in 1..passes do
             use step = Torch.NewScope()
-            model.Forward(Torch.Randn([| 8L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], g, DType.Float64)) |> ignore
+            model.Forward(Torch.Randn([| 4L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], g, DType.Float64)) |> ignore
     model.Eval() |> ignore
     model
+
+let private buildModel = buildModelWith 10
 
 let private inputFor (c: SpecCase) =
     use g = new Generator(c.Seed + 1UL)
@@ -253,7 +255,7 @@ let private identical (a: StateDict) (b: StateDict) =
            let t = b.[kv.Key]
            t.Shape = kv.Value.Shape && t.DType = kv.Value.DType && kv.Value.Eq(t).All().ToBoolean())
 
-[<Property(MaxTest = 30)>]
+[<Property(MaxTest = 40)>]
 let ``a random permutation set leaves every zoo family's outputs unchanged and its inverse restores every tensor`` () =
     Prop.forAll (Arb.fromGen caseGen) (fun c ->
         use scope = Torch.NewScope()
@@ -273,7 +275,7 @@ let ``a random permutation set leaves every zoo family's outputs unchanged and i
         .&. (identical original restored |@ "P⁻¹ after P restores every tensor bitwise")
         .&. ((not moved || not (identical original permuted)) |@ "a non-identity set changes the state"))
 
-[<Property(MaxTest = 400)>]
+[<Property(MaxTest = 40)>]
 let ``permuting only one axis of a hidden layer changes the outputs`` () =
     let gen = caseGen |> Gen.filter (fun c -> c.Name <> "f1")
     Prop.forAll (Arb.fromGen gen) (fun c ->
@@ -294,7 +296,11 @@ let ``permuting only one axis of a hidden layer changes the outputs`` () =
         use permuted = broken.Apply(shift, original)
         let y1 = outputWith model permuted x
         let err = relativeError y0 y1
-        err > 1e-6 |@ sprintf "breaking the spec at %s left the outputs unchanged (relative change %g)" use0.Tensor err)
+        // Float64 rounding is ~1e-16, a valid permutation stays under 1e-10: any change above 1e-9 is the broken spec.
+        // A model whose outputs do not depend on its input (every unit of some layer dead, e.g. a deep net of
+        // width 3) cannot show anything: such cases are discarded.
+        let live = relativeError (y0.Narrow(0L, 0L, 1L)) (y0.Narrow(0L, 1L, 1L)) > 1e-9
+        live ==> (err > 1e-9 |@ sprintf "breaking the spec at %s left the outputs unchanged (relative change %g)" use0.Tensor err))
 
 [<Test>]
 let ``every zoo model has a spec that leaves its outputs unchanged`` () =
@@ -303,7 +309,7 @@ let ``every zoo model has a spec that leaves its outputs unchanged`` () =
         use scope = Torch.NewScope()
         let size = ModelZoo.MinimumImageSize(name, ModelConfig(3, 32)).Value
         let c = { Name = name; Config = ModelConfig(3, max size 4); Seed = 11UL }
-        use model = buildModel c
+        use model = buildModelWith 2 c
         let spec = PermutationSpec.For model
         use x = inputFor c
         use original = model.StateDict()

@@ -79,7 +79,7 @@ let private recovers (spec: PermutationSpec) (a: StateDict) (seed: uint64) =
     .&. (result.Converged |@ "converged")
     .&. (result.Objective >= result.InitialObjective |@ "the objective does not decrease")
 
-[<Property(MaxTest = 20)>]
+[<Property(MaxTest = 24)>]
 let ``weight matching recovers a known permutation of a random model exactly`` () =
     Prop.forAll (Arb.fromGen modelGen) (fun (name, config, seed) ->
         use scope = Torch.NewScope()
@@ -139,3 +139,19 @@ let ``interpolation is exact at its ends, linear in between, and copies integer 
     Assert.That(mid.["layers.1.num_batches_tracked"].ToInt64(), Is.EqualTo(a.["layers.1.num_batches_tracked"].ToInt64()))
     Assert.That(StateInterpolation.Alphas 25 |> Array.last, Is.EqualTo 1.0)
     Assert.That((StateInterpolation.Alphas 5 = [| 0.0; 0.25; 0.5; 0.75; 1.0 |]), Is.True, "Alphas 5")
+
+[<Test>]
+let ``apply, matching and interpolation leave no tensor behind`` () =
+    use model = ModelZoo.Create("cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1), null)
+    let spec = PermutationSpec.For model
+    use a = model.StateDict()
+    let before = Torch.LiveTensors
+    do
+        use scope = Torch.NewScope()
+        use g = new Generator(5UL)
+        use b = spec.Apply(spec.Random g, a)
+        let result = WeightMatching.Match(spec, a, b, g)
+        use aligned = spec.Apply(result.Permutations, b)
+        use mid = StateInterpolation.Lerp(a, aligned, 0.5)
+        ()
+    Assert.That(Torch.LiveTensors, Is.EqualTo before)

@@ -24,6 +24,22 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     /// <summary>Called after each evaluation of the running run (for progress display).</summary>
     public Action<string, TrainingMetrics>? OnEvaluation { get; set; }
 
+    /// <summary>Checks that <paramref name="config"/> can run on <paramref name="splits"/> (the model builds for the input
+    /// shape and the mask is possible for every layer) without writing anything; throws what <see cref="Run"/> would.</summary>
+    /// <exception cref="ArgumentException">The configuration is invalid or its mask impossible for a layer.</exception>
+    public static void Preflight(WeightSymmetryConfig config, DataSplits splits)
+    {
+        config.Validate();
+        using var model = BuildModel(config, splits);
+        var sparsity = config.Driver switch
+        {
+            DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
+            DriverKind.RandomMask => DrawSparsity(config),
+            _ => (double?)null,
+        };
+        if (sparsity is { } s) ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed).Dispose();
+    }
+
     /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
     public RunOutcome Run(WeightSymmetryConfig config)
     {
