@@ -264,20 +264,8 @@ let assertSameMasks (what: string) (net: TestNet) (a: float32[] option[]) (b: fl
     for i in 0 .. net.Layers.Length - 1 do
         if a.[i] <> b.[i] then failf "%s: layer %s differs:\nexpected %A\nactual   %A" what net.Layers.[i].Name a.[i] b.[i]
 
-/// The exception of type 'E that `f` raises (fails otherwise).
-let raises<'E when 'E :> exn> (what: string) (f: unit -> unit) : 'E =
-    let outcome =
-        try
-            f ()
-            Error "it returned normally"
-        with
-        | :? 'E as e -> Ok e
-        | e -> Error(sprintf "it raised %s: %s" (e.GetType().Name) e.Message)
-    match outcome with
-    | Ok e -> e
-    | Error how ->
-        Assert.Fail(sprintf "%s: expected %s, but %s" what typeof<'E>.Name how)
-        failwith "unreachable"
+/// The exception of type 'E that `f` raises (fails otherwise, naming `what`).
+let raises<'E when 'E :> exn> (what: string) (f: unit -> unit) : 'E = TestSupport.throwsLabelled<'E> what f
 
 /// Fails unless `text` contains `fragment`.
 let contains (fragment: string) (text: string) =

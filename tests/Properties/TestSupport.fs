@@ -63,8 +63,9 @@ let assertShape (what: string) (expected: int64[]) (t: Tensor) =
     if expected <> actual then
         Assert.Fail(sprintf "%s: expected shape %A, got %A" what expected actual)
 
-/// Runs `action` and returns the exception of type 'E it must raise (any other outcome fails the test).
-let throws<'E when 'E :> exn> (action: unit -> unit) : 'E =
+/// Runs `action` and returns the exception of type 'E it must raise (any other outcome fails the test, with the
+/// message prefixed by `label` when it is not empty).
+let throwsLabelled<'E when 'E :> exn> (label: string) (action: unit -> unit) : 'E =
     let outcome =
         try
             action ()
@@ -75,8 +76,11 @@ let throws<'E when 'E :> exn> (action: unit -> unit) : 'E =
     match outcome with
     | Ok e -> e
     | Error what ->
-        Assert.Fail(sprintf "expected %s, but %s" typeof<'E>.Name what)
+        Assert.Fail(sprintf "%sexpected %s, but %s" (if label = "" then "" else label + ": ") typeof<'E>.Name what)
         failwith "unreachable"
+
+/// Runs `action` and returns the exception of type 'E it must raise (any other outcome fails the test).
+let throws<'E when 'E :> exn> (action: unit -> unit) : 'E = throwsLabelled<'E> "" action
 
 // ---------------------------------------------------------------- row-major index arithmetic (oracles)
 
