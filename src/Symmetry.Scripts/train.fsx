@@ -1,4 +1,5 @@
 // Trains a zoo model on the default data (Fashion-MNIST) or --data DIR, with progress; ends with test_accuracy=<value>.
+// (Top-level values live until the script ends; the process frees them.)
 // dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 --epochs 10 [--optimizer adam|sgd] [--lr 1e-3]
 //   [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--checkpoint results/train.safetensors]
 #load "_prelude.fsx"
@@ -19,19 +20,19 @@ let device = Device.Parse(argOr "device" (string Device.Default))
 let checkpoint = argOr "checkpoint" ""
 Torch.SetThreadCount(int (argOr "threads" "2"))
 
-use splits = DataSets.Load((match argOr "data" "" with "" -> null | path -> path), normalize = false)
+let splits = DataSets.Load((match argOr "data" "" with "" -> null | path -> path), normalize = false)
 let shape = splits.InputShape
 let config = ModelConfig(int shape.[0], int shape.[1], splits.ClassCount)
-use init = Generator.ForPurpose(seed, "init")
-use model = ModelZoo.Create(modelName, config, init)
+let init = Generator.ForPurpose(seed, "init")
+let model = ModelZoo.Create(modelName, config, init)
 model.To(device) |> ignore
-use optimizer: Optimizer =
+let optimizer: Optimizer =
     match argOr "optimizer" "adam" with
     | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9)
     | "adam" -> new Adam(model.Parameters(), lr)
     | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
 let data = LoaderData(splits, batch, seed)
-use trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device))
+let trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device))
 if checkpoint <> "" && File.Exists checkpoint then
     TrainingCheckpoint.Restore(trainer, checkpoint) |> ignore
     printfn "resumed from %s at epoch %d" checkpoint trainer.Epoch

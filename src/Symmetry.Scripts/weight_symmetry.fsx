@@ -17,14 +17,15 @@ Symmetry.Torch.Torch.SetThreadCount(int (argOr "threads" "1"))
 let dense = SymmetryCount.Summarize(template.Widths)
 printfn "dense 6×16 MLP: %s neuron permutations (%d digits)" (dense.ToString()) dense.Digits
 
-use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
-use splits = DataSets.Load(null)
-let driver = WeightSymmetryDriver(store, fun _ -> splits)
-let results =
-    [ for config in WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds) ->
-        let outcome = driver.Run config
-        printfn "%s s=%.2f seed %d: best test accuracy %.4f, permutation_log10 %.2f%s"
-            mask config.Sparsity.Value config.Seed outcome.TestAccuracy outcome.PermutationLog10 (if outcome.Reused then " (reused)" else "")
-        struct (config, outcome) ]
-for cell in WeightSymmetrySweep.Table results do
-    printfn "%-30s s=%.2f  accuracy %.4f  permutation_log10 %6.2f  (%d runs)" cell.MaskType cell.Sparsity cell.MeanTestAccuracy cell.MeanPermutationLog10 cell.Runs
+do
+    use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
+    use splits = DataSets.Load(null)
+    let driver = WeightSymmetryDriver(store, fun _ -> splits)
+    let results =
+        [ for config in WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds) ->
+            let outcome = driver.Run config
+            printfn "%s s=%.3f seed %d: best test accuracy %.4f, permutation_log10 %.2f%s"
+                mask config.Sparsity.Value config.Seed outcome.TestAccuracy outcome.PermutationLog10 (if outcome.Reused then " (reused)" else "")
+            struct (config, outcome) ]
+    for cell in WeightSymmetrySweep.Table results do
+        printfn "%-30s s=%.3f  accuracy %.4f  permutation_log10 %6.2f  (%d runs)" cell.MaskType cell.Sparsity cell.MeanTestAccuracy cell.MeanPermutationLog10 cell.Runs

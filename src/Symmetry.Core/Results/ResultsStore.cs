@@ -24,6 +24,7 @@ public sealed partial class ResultsStore : IDisposable
 
     private static readonly Lazy<bool> SqliteReady = new(() =>
     {
+        SqliteNativeLoader.Register(typeof(SQLitePCL.SQLite3Provider_e_sqlite3).Assembly);
         SQLitePCL.Batteries_V2.Init();
         return true;
     }, LazyThreadSafetyMode.ExecutionAndPublication);
