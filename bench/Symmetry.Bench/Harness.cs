@@ -24,16 +24,19 @@ internal static class Harness
     /// peer process that does the same and prints its median. Alternating keeps both under the same machine load
     /// (other builds share the cores). Reports, for each side, the median over rounds of the per-round median, in
     /// seconds per iteration (on the clock <see cref="CpuClock"/> selects) scaled by <paramref name="scale"/>.
+    /// <paramref name="oursWarmup"/>, when given, runs ours' warm-up instead of <paramref name="ours"/> (for benchmarks
+    /// whose iteration is long, e.g. a whole epoch, and whose warm-up counts something smaller, e.g. steps; the peer
+    /// then reads its <c>--warmup</c> in the same unit).
     /// </summary>
     public static void Compare(string name, string unit, double scale, Action<int> ours, string peerScript, string[] peerArgs,
-        int threads, int iterations, int repeats, int rounds, int warmup)
+        int threads, int iterations, int repeats, int rounds, int warmup, Action<int>? oursWarmup = null)
     {
         var oursTimes = new List<double>();
         var peerTimes = new List<double>();
         var peerAvailable = true;
         for (var round = 0; round < rounds; round++)
         {
-            ours(warmup);
+            (oursWarmup ?? ours)(warmup);
             var times = new double[repeats];
             for (var r = 0; r < repeats; r++)
             {

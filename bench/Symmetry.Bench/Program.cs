@@ -6,7 +6,7 @@ using Torch = Symmetry.Torch.Torch;
 
 /// <summary>Benchmarks of the binding against Python PyTorch on the same libtorch, timed in the same run.
 /// Usage: <c>dotnet run --project bench/Symmetry.Bench -c Release -- [name…] [--threads N] [--clock wall|cpu]</c>
-/// (no name: all but the opt-in diagnostics; clock: what is timed, wall time by default).</summary>
+/// (no name: all but the opt-in diagnostics and epoch benchmarks; clock: what is timed, wall time by default).</summary>
 public static class Program
 {
     private static readonly (string Name, Action<int> Run)[] Benchmarks =
@@ -16,11 +16,14 @@ public static class Program
         (LapBench.Name, LapBench.Run),
     ];
 
-    /// <summary>Diagnostics run only when named.</summary>
+    /// <summary>Run only when named: diagnostics, and the epoch benchmarks (minutes, not seconds).</summary>
     private static readonly (string Name, Action<int> Run)[] OptIn =
     [
         (OpProfile.Name, OpProfile.Run),
         (LenetProfile.Name, LenetProfile.Run),
+        (EpochBench.LenetName, EpochBench.RunLenet),
+        (EpochBench.MnistCnnName, EpochBench.RunMnistCnn),
+        (EpochProfile.Name, EpochProfile.Run),
     ];
 
     public static int Main(string[] args)

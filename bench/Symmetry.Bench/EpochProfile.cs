@@ -1,0 +1,101 @@
+namespace Symmetry.Bench;
+
+using System.Globalization;
+using Symmetry.Core.Data;
+using Symmetry.Core.Models;
+using Symmetry.Torch;
+using Symmetry.Torch.Optim;
+using Torch = Symmetry.Torch.Torch;
+
+/// <summary><c>epoch-profile</c> (opt-in diagnostic): the steps of <c>lenet-epoch</c> and <c>mnist-cnn-epoch</c> split
+/// into the phases of <see cref="Symmetry.Core.Training.Trainer"/>'s step, replayed here op for op (the Trainer itself
+/// has no timers): batch gathering, forward to the loss, backward, the Trainer's extras (global gradient norm with its
+/// host read, loss read-back), the Adam step and clearing the gradients; ms per step of process CPU time, over
+/// <see cref="Steps"/> steps of the epoch-0 order after a warm-up; then the forward pass layer by layer. The same
+/// phases timed in bench/peers/epoch.py's loop give the peer's split.</summary>
+/// <remarks>On glibc, mnist-cnn's large activations are returned to the system and faulted back in every step (on both
+/// sides); MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set high in the environment show how much that costs.</remarks>
+internal static class EpochProfile
+{
+    public const string Name = "epoch-profile";
+    private const int Batch = 128;
+    private const int Warmup = 20;
+    private const int Steps = 150;
+
+    public static void Run(int threads)
+    {
+        using var splits = DataSets.Load();
+        foreach (var modelName in new[] { "lenet-300-100", "mnist-cnn" })
+        {
+            var loader = new DataLoader(splits.Train, Batch, shuffle: true, seed: 42);
+            using var init = Generator.ForPurpose(42, "init");
+            using var model = ModelZoo.Create(modelName, ModelConfig.Mnist, init);
+            using var optimizer = new Adam(model.Parameters(), 1e-3);
+            model.Train();
+            string[] phases = ["gather", "forward", "backward", "grad-norm", "adam", "zero-grad", "loss-read"];
+            var totals = new double[phases.Length];
+            var step = 0;
+            using var batches = loader.Epoch(0).GetEnumerator();
+            while (step < Warmup + Steps)
+            {
+                var t0 = Harness.ProcessCpuSeconds();
+                if (!batches.MoveNext()) break;
+                var (x, y) = batches.Current;
+                using var scope = Torch.NewScope();
+                var t1 = Harness.ProcessCpuSeconds();
+                var loss = Functional.CrossEntropy(model.Forward(x), y);
+                var t2 = Harness.ProcessCpuSeconds();
+                loss.Backward();
+                var t3 = Harness.ProcessCpuSeconds();
+                Tensor? squared = null;
+                foreach (var p in optimizer.Parameters)
+                {
+                    if (p.Grad is not { } grad) continue;
+                    var square = grad.Square().Sum();
+                    squared = squared is null ? square : squared + square;
+                }
+                _ = squared is null ? 0 : Math.Sqrt(squared.ToDouble());
+                var t4 = Harness.ProcessCpuSeconds();
+                optimizer.Step();
+                var t5 = Harness.ProcessCpuSeconds();
+                optimizer.ZeroGrad();
+                var t6 = Harness.ProcessCpuSeconds();
+                _ = loss.ToDouble();
+                var t7 = Harness.ProcessCpuSeconds();
+                if (step++ < Warmup) continue;
+                double[] times = [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6];
+                for (var i = 0; i < times.Length; i++) totals[i] += times[i];
+            }
+            var measured = step - Warmup;
+            var parts = phases.Select((p, i) => $"{p}={(totals[i] * 1e3 / measured).ToString("0.000", CultureInfo.InvariantCulture)}");
+            Console.WriteLine($"bench: {Name} {modelName} ms/step (cpu): {string.Join(" ", parts)} " +
+                $"total={(totals.Sum() * 1e3 / measured).ToString("0.000", CultureInfo.InvariantCulture)}");
+            PrintLayers(modelName, model, loader);
+        }
+    }
+
+    /// <summary>The forward pass layer by layer (training mode, gradients recorded), ms per batch of process CPU time.</summary>
+    private static void PrintLayers(string modelName, ZooModel model, DataLoader loader)
+    {
+        const int passes = 20;
+        var layers = model.Layers.Layers;
+        var totals = new double[layers.Count];
+        foreach (var (x, _) in loader.Epoch(0))
+        {
+            for (var pass = 0; pass < 5 + passes; pass++)
+            {
+                using var scope = Torch.NewScope();
+                var h = x;
+                for (var i = 0; i < layers.Count; i++)
+                {
+                    var start = Harness.ProcessCpuSeconds();
+                    h = layers[i].Forward(h);
+                    if (pass >= 5) totals[i] += Harness.ProcessCpuSeconds() - start;
+                }
+            }
+            break;
+        }
+        var parts = layers.Select((l, i) => $"{i}:{l.GetType().Name}={(totals[i] * 1e3 / passes).ToString("0.000", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"bench: {Name} {modelName} forward by layer, ms (cpu): {string.Join(" ", parts)}");
+    }
+}

@@ -1,0 +1,147 @@
+"""Peer of `lenet-epoch` and `mnist-cnn-epoch`: training epochs of LeNet-300-100 or MNIST_CNN on Fashion-MNIST in
+idiomatic PyTorch; prints the median seconds per epoch.
+
+Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, the same libtorch 1.13 as the shim).
+Same work per step as ours (Symmetry.Core's Trainer over the zoo model):
+- data: the training IDX files of --data (gzip or not), parsed with numpy, as float32 pixels/255 (N, 1, 28, 28)
+  and int64 labels (DataSets.Load does not normalise by default); the sample order of the epoch is read from
+  --order (int64 little-endian, written by ours: DataLoader.Order(0) for seed 42), batches of --batch in that
+  order, the last one smaller (60000 = 468·128 + 96), gathered with index_select as ours does;
+- model: the zoo architecture written out below, PyTorch's default init (initial weights differ; timing only);
+- step: zero_grad(set_to_none=True) (ours drops the gradients, as 2.x's default does), forward, F.cross_entropy,
+  backward, the global gradient norm read back to the host (the Trainer accumulates it every step: here for
+  fairness), torch.optim.Adam(lr) with its 1.13 defaults (single-tensor, no weight decay), and loss.item()
+  (the Trainer reads the loss back every step, as a logging loop does).
+--warmup counts steps (the first batches of the order), --iters counts epochs per timed repeat.
+"""
+import argparse
+import gzip
+import math
+import os
+import statistics
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(directory, name):
+    """An IDX file (name or name.gz) as a numpy array of its declared shape (unsigned bytes only)."""
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        path += ".gz"
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype, rank = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    shape = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
+
+
+class Lenet300100(nn.Module):
+    """Zoo `lenet-300-100`: flatten → Linear 300 → ReLU → Linear 100 → ReLU → Linear 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, 300), nn.ReLU(),
+            nn.Linear(300, 100), nn.ReLU(),
+            nn.Linear(100, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class MnistCnn(nn.Module):
+    """Zoo `mnist-cnn` (defaults: filters 16, 32; kernel 5 'same'; BatchNorm on; dense 64; dropout 0, layer kept):
+    Conv 5×5 16 → BN → ReLU → max-pool 2, Conv 5×5 32 → BN → ReLU, global average pool, flatten,
+    Linear 64 → ReLU → Dropout(0) → Linear 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=2), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(32, 64), nn.ReLU(), nn.Dropout(0.0),
+            nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+MODELS = {"lenet-300-100": Lenet300100, "mnist-cnn": MnistCnn}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--iters", type=int, default=1, help="epochs per timed repeat")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up steps")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: time.perf_counter; cpu: time.process_time (all threads of the process)")
+    parser.add_argument("--model", choices=sorted(MODELS), required=True)
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--order", required=True, help="int64 little-endian sample indices of the epoch")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    args = parser.parse_args()
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    pixels = read_idx(args.data, "train-images-idx3-ubyte")
+    labels_np = read_idx(args.data, "train-labels-idx1-ubyte")
+    n = pixels.shape[0]
+    images = torch.from_numpy(pixels.copy()).reshape(n, 1, pixels.shape[1], pixels.shape[2]).float().div_(255.0)
+    labels = torch.from_numpy(labels_np.astype(np.int64))
+    order = torch.from_numpy(np.fromfile(args.order, dtype="<i8").astype(np.int64))
+    if order.numel() != n:
+        raise SystemExit(f"{args.order}: {order.numel()} indices for {n} samples")
+
+    model = MODELS[args.model]()
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=args.lr)
+    batches = (n + args.batch - 1) // args.batch
+    grad_norm_sum = 0.0
+
+    def epoch(steps):
+        nonlocal grad_norm_sum
+        model.train()
+        for b in range(steps):
+            idx = order[b * args.batch:(b + 1) * args.batch]
+            x = images.index_select(0, idx)
+            y = labels.index_select(0, idx)
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            # The global gradient norm, as our Trainer computes it every step (fairness, not idiom).
+            squared = None
+            for p in params:
+                if p.grad is None:
+                    continue
+                s = p.grad.square().sum()
+                squared = s if squared is None else squared + s
+            grad_norm_sum += math.sqrt(squared.item())
+            optimizer.step()
+            loss.item()
+
+    epoch(min(args.warmup, batches))
+    times = []
+    for _ in range(args.repeats):
+        start = clock()
+        for _ in range(args.iters):
+            epoch(batches)
+        times.append((clock() - start) / args.iters)
+    print(f"{statistics.median(times):.6f}")
+
+
+if __name__ == "__main__":
+    main()
