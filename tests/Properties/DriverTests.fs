@@ -14,7 +14,7 @@ open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Properties.DataTestSupport
 
 /// A small learnable MNIST-format data set: each class brightens its own band of rows.
-let private writeData (dir: string) =
+let private writeSizedData (trainCount: int) (dir: string) =
     let random = Random 7
     let split prefix n =
         let labels = randomLabels random n
@@ -24,8 +24,10 @@ let private writeData (dir: string) =
                 let band = (p / 28) / 3 = int labels.[i]
                 pixels.[i * 784 + p] <- byte (random.Next 60 + (if band then 150 else 0))
         writeMnistSplit dir prefix false 28 28 pixels labels |> ignore
-    split "train" 1200
+    split "train" trainCount
     split "t10k" 300
+
+let private writeData = writeSizedData 1200
 
 /// The built `symmetry` tool, next to the solution's other outputs.
 let private cli =
@@ -48,9 +50,11 @@ let private runCli (args: string list) =
     proc.WaitForExit()
     proc.ExitCode, output.Result, error
 
-let private runArgs (data: string) (db: string) (seed: int) epochs =
-    [ "run"; "shuffled-mask"; "--widths"; "16,16,16"; "--mask"; "per-neuron"; "--sparsity"; "0.5"; "--seeds"; string seed
-      "--epochs"; string epochs; "--batch"; "64"; "--data"; data; "--db"; db; "--threads"; "1" ]
+let private runArgsWith (widths: string) (batch: int) (data: string) (db: string) (seed: int) epochs =
+    [ "run"; "shuffled-mask"; "--widths"; widths; "--mask"; "per-neuron"; "--sparsity"; "0.5"; "--seeds"; string seed
+      "--epochs"; string epochs; "--batch"; string batch; "--data"; data; "--db"; db; "--threads"; "1" ]
+
+let private runArgs = runArgsWith "16,16,16" 64
 
 /// Every recorded metric except wall time, as comparable tuples.
 let private metricRows (db: string) =
@@ -64,41 +68,53 @@ let private metricRows (db: string) =
 let ``a run killed with SIGKILL at random points resumes to the same final metrics`` () =
     use dir = new TempDir()
     let data = dir.Sub "data"
-    writeData data
+    // Enough training that most kill points land inside it rather than in start-up.
+    writeSizedData 4000 data
+    let runArgs = runArgsWith "128,128" 32
     let reference = dir.File "reference.db"
     let clock = Stopwatch.StartNew()
     let code, _, err = runCli (runArgs data reference 3 6)
     let uninterrupted = clock.Elapsed.TotalMilliseconds
     Assert.That(code, Is.EqualTo 0, err)
-    let db = dir.File "killed.db"
+    // A fresh store whenever an attempt ran to completion, so that every counted kill interrupts a run.
+    let mutable generation = 0
+    let db () = dir.File(sprintf "gen-%d/killed.db" generation)
     let random = Random 11
     let mutable kills = 0
     let mutable attempts = 0
-    while kills < 5 && attempts < 20 do
+    let mutable resumes = 0
+    while (kills < 5 || resumes < 2) && attempts < 40 do
         attempts <- attempts + 1
-        use proc = start (runArgs data db 3 6)
+        if File.Exists(db ()) then
+            use store = ResultsStore.Open(db ())
+            if store.Runs() |> Seq.exists (fun run -> store.LatestCheckpoint(run.Id) <> null) then resumes <- resumes + 1
+        use proc = start (runArgs data (db ()) 3 6)
         // Somewhere between start-up and the end of an uninterrupted run, whatever this machine's speed.
-        let delay = int (uninterrupted * (0.15 + 0.8 * random.NextDouble()))
-        if not (proc.WaitForExit delay) then
+        let delay = int (uninterrupted * (0.3 + 0.65 * random.NextDouble()))
+        let exitedByItself = proc.WaitForExit delay
+        if not exitedByItself then
             proc.Kill()
             proc.WaitForExit()
-            kills <- kills + 1
-            // The store opens cleanly and no run looks finished.
-            use store = ResultsStore.Open db
-            for run in store.Runs() do
-                Assert.That(run.Status, Is.Not.EqualTo RunStatus.Finished, sprintf "killed run %s is marked finished" run.Id)
-        else
-            // It finished before the kill: start over so every attempt interrupts something.
-            File.Delete db
-    TestContext.Out.WriteLine(sprintf "kill points tried: %d (attempts %d)" kills attempts)
+        // The store opens cleanly; a run it calls finished must really be complete (the kill may land after the
+        // final commit, while the process is shutting down).
+        let finished =
+            use store = ResultsStore.Open(db ())
+            store.Runs() |> Seq.exists (fun run -> run.Status = RunStatus.Finished)
+        if finished then
+            TestSupport.assertArrayEqual "a run marked finished has every metric" (Array.ofList (metricRows reference)) (Array.ofList (metricRows (db ())))
+            generation <- generation + 1
+        elif exitedByItself then Assert.Fail "the tool exited without finishing the run"
+        else kills <- kills + 1
+    TestContext.Out.WriteLine(sprintf "kill points tried: %d; attempts %d, of which %d resumed from a checkpoint" kills attempts resumes)
     Assert.That(kills, Is.GreaterThanOrEqualTo 5)
-    let code, out, err = runCli (runArgs data db 3 6)
+    Assert.That(resumes, Is.GreaterThanOrEqualTo 2, "too few attempts resumed from a checkpoint to test resumption")
+    let code, out, err = runCli (runArgs data (db ()) 3 6)
     Assert.That(code, Is.EqualTo 0, err)
     Assert.That(out.Contains "resumed from epoch" || out.Contains "(trained)", out)
-    use store = ResultsStore.Open db
+    use store = ResultsStore.Open(db ())
     let statuses = store.Runs() |> Seq.map (fun r -> r.Status) |> List.ofSeq
     Assert.That((statuses = [ RunStatus.Finished ]), sprintf "statuses after the final rerun: %A" statuses)
-    TestSupport.assertArrayEqual "final metrics after resumes" (Array.ofList (metricRows reference)) (Array.ofList (metricRows db))
+    TestSupport.assertArrayEqual "final metrics after resumes" (Array.ofList (metricRows reference)) (Array.ofList (metricRows (db ())))
 
 [<Test>]
 let ``two processes writing runs to one store lose no rows, and a rerun reuses finished runs`` () =
