@@ -1,0 +1,38 @@
+// Iterative magnitude pruning with rewinding (lottery tickets, seed 003/004) as an experiment DAG: every state is
+// content-addressed in the results store, so a rerun loads what exists; the tree is written as Graphviz DOT.
+//   dotnet fsi src/Symmetry.Scripts/lottery_ticket.fsx [--model lenet-300-100] [--rounds 3] [--epochs 1] [--db results/symmetry.db]
+#load "_prelude.fsx"
+open System.IO
+open _prelude
+open Symmetry.Torch
+open Symmetry.Core.Data
+open Symmetry.Core.Models
+open Symmetry.Core.Pruning
+open Symmetry.Core.Results
+open Symmetry.Core.Training
+open Symmetry.Core.Experiments
+
+let rounds = int (argOr "rounds" "3")
+let train = TrainRecipe(Epochs = int (argOr "epochs" "1"), LearningRate = 1e-3, Seed = 7UL)
+Torch.SetThreadCount(int (argOr "threads" "1"))
+
+do
+    use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
+    use splits = DataSets.Load(null)
+    let realizer = Realizer(StoreStates store, Path.Combine(Path.GetDirectoryName(store.DatabasePath), "states"), fun _ -> splits)
+    let test = LoaderData(splits, 128, 0UL)
+    let report (label: string) (state: ExperimentState) =
+        use model = realizer.Realize state
+        let result = Evaluation.Evaluate(model, test.TestBatches(), Device.Cpu)
+        printfn "%-28s %s  weights kept %6.2f%%  test accuracy %.4f" label (state.Key.Substring(0, 12)) (100.0 * MagnitudePruning.RemainingFraction model) result.Accuracy
+    let root = ExperimentState.Initial(argOr "model" "lenet-300-100", ModelConfig.Mnist, 1UL)
+    let mutable ticket = root.Then train
+    report "dense, trained" ticket
+    for round in 1 .. rounds do
+        // LTH rates: hidden layers lose 20% of what remains, the output layer 10%; then rewind to θ₀ and retrain.
+        ticket <- ticket.Then(PruneRecipe(Fraction = 0.2, OutputFraction = 0.1)).Then(ReinitRecipe(Mode = "rewind")).Then(train)
+        report (sprintf "round %d ticket, trained" round) ticket
+    printfn "computed %d states, loaded %d" realizer.Computed realizer.Loaded
+    let dot = Path.Combine(Path.GetDirectoryName(store.DatabasePath), "lottery_ticket.dot")
+    File.WriteAllText(dot, StateGraph.ToDot(store.States()))
+    printfn "state tree: %s (render with: dot -Tsvg %s)" dot dot
