@@ -105,6 +105,9 @@ internal static class Harness
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // Torch.SetThreadCount also sizes OpenBLAS's pool; torch.set_num_threads does not, so the peer gets the same through its environment.
         start.Environment["OPENBLAS_NUM_THREADS"] = Invariant(threads);
+        // The shim keeps large freed blocks in glibc's heap (see runtime.cpp); the peer gets the same allocator settings.
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "33554432";
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = "536870912";
         start.ArgumentList.Add(path);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         Process? process;
