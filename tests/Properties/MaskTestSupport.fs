@@ -268,5 +268,4 @@ let assertSameMasks (what: string) (net: TestNet) (a: float32[] option[]) (b: fl
 let raises<'E when 'E :> exn> (what: string) (f: unit -> unit) : 'E = TestSupport.throwsLabelled<'E> what f
 
 /// Fails unless `text` contains `fragment`.
-let contains (fragment: string) (text: string) =
-    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
+let contains (fragment: string) (text: string) = TestSupport.contains fragment text

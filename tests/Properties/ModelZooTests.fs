@@ -51,9 +51,6 @@ let private argumentError (what: string) (f: unit -> unit) : ArgumentException =
     with :? ArgumentException as e ->
         e
 
-/// Fails unless `text` contains `fragment`.
-let private contains (fragment: string) (text: string) =
-    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
 
 /// Parameters then buffers, by name.
 let private entries (m: Module) =
@@ -256,22 +253,22 @@ let ``config options change the architecture`` () =
 [<Test>]
 let ``an unknown name lists the known names`` () =
     let e = argumentError "unknown name" (fun () -> ModelZoo.Create("resnet-1000", mnist, null) |> ignore)
-    contains "resnet-1000" e.Message
+    TestSupport.contains "resnet-1000" e.Message
     for name in ModelZoo.Names do
-        contains name e.Message
+        TestSupport.contains name e.Message
 
 [<Test>]
 let ``an input too small fails at construction with the layer and the smallest size`` () =
     let before = Torch.LiveTensors
     let e = argumentError "conv13 on 28x28" (fun () -> ModelZoo.Create("conv13", mnist, null) |> ignore)
     TestContext.Out.WriteLine e.Message
-    contains "conv13" e.Message
-    contains "1×28×28" e.Message
-    contains "max-pool" e.Message
-    contains "1×32×32" e.Message
+    TestSupport.contains "conv13" e.Message
+    TestSupport.contains "1×28×28" e.Message
+    TestSupport.contains "max-pool" e.Message
+    TestSupport.contains "1×32×32" e.Message
     let e = argumentError "conv7 on 8x8" (fun () -> ModelZoo.Create("conv7", configFor 1 8, null) |> ignore)
     TestContext.Out.WriteLine e.Message
-    contains "conv7" e.Message
+    TestSupport.contains "conv7" e.Message
     argumentError "vgg-16 on 16x16" (fun () -> ModelZoo.Create("vgg-16", configFor 3 16, null) |> ignore) |> ignore
     Assert.That(Torch.LiveTensors, Is.EqualTo before, "nothing allocated by a refused config")
 
@@ -279,7 +276,7 @@ let ``an input too small fails at construction with the layer and the smallest s
 let ``unused or out-of-range config fields are refused`` () =
     let refuses name (config: ModelConfig) (fragment: string) =
         let e = argumentError (sprintf "%s %O" name config) (fun () -> ModelZoo.Create(name, config, null) |> ignore)
-        contains fragment e.Message
+        TestSupport.contains fragment e.Message
     refuses "f1" (ModelConfig(Filters = [| 8 |])) "Filters"
     refuses "resnet-20" (ModelConfig(3, 32, ResNetN = Nullable 5)) "ResNetN"
     refuses "cifar-resnet" (ModelConfig(3, 32, Depth = Nullable 21)) "6n + 2"
@@ -294,7 +291,7 @@ let ``forward refuses an input of the wrong shape`` () =
     use scope = Torch.NewScope()
     use model = ModelZoo.Create("lenet-5", mnist, null)
     let e = argumentError "wrong input" (fun () -> model.Forward(Torch.Zeros([| 2L; 3L; 32L; 32L |])) |> ignore)
-    contains "(N, 1, 28, 28)" e.Message
+    TestSupport.contains "(N, 1, 28, 28)" e.Message
 
 // ---------------------------------------------------------------- initialisation
 

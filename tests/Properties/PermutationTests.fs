@@ -17,12 +17,7 @@ open Symmetry.Core.Models
 open Symmetry.Core.Permutations
 open Symmetry.Properties.TestSupport
 
-/// Labels a boolean outcome of a property.
-let private (|@) (ok: bool) (label: string) = Prop.label label ok
 
-/// Fails unless `text` contains `fragment`.
-let private contains (fragment: string) (text: string) =
-    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
 
 // ---------------------------------------------------------------- generators
 

@@ -63,6 +63,13 @@ let assertShape (what: string) (expected: int64[]) (t: Tensor) =
     if expected <> actual then
         Assert.Fail(sprintf "%s: expected shape %A, got %A" what expected actual)
 
+/// Fails unless `text` contains `fragment`.
+let contains (fragment: string) (text: string) =
+    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
+
+/// Labels a boolean outcome of a property.
+let (|@) (ok: bool) (label: string) = FsCheck.FSharp.Prop.label label ok
+
 /// Runs `action` and returns the exception of type 'E it must raise (any other outcome fails the test, with the
 /// message prefixed by `label` when it is not empty).
 let throwsLabelled<'E when 'E :> exn> (label: string) (action: unit -> unit) : 'E =

@@ -14,13 +14,9 @@ open Symmetry.Torch.NN
 open Symmetry.Torch.Optim
 open Symmetry.Core.Models
 open Symmetry.Core.Permutations
+open Symmetry.Properties.TestSupport
 
-/// Labels a boolean outcome of a property.
-let private (|@) (ok: bool) (label: string) = Prop.label label ok
 
-/// Fails unless `text` contains `fragment`.
-let private contains (fragment: string) (text: string) =
-    if not (text.Contains fragment) then Assert.Fail(sprintf "expected '%s' in: %s" fragment text)
 
 /// True when two states have the same names and bit-identical tensors.
 let private identical (a: StateDict) (b: StateDict) =
