@@ -1,7 +1,7 @@
 // Trains a zoo model on the default data (Fashion-MNIST) or --data DIR, with progress; ends with test_accuracy=<value>.
 // (Top-level values live until the script ends; the process frees them.)
 // dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 --epochs 10 [--optimizer adam|sgd] [--lr 1e-3]
-//   [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--checkpoint results/train.safetensors]
+//   [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--schedule none|cosine] [--checkpoint results/train.safetensors]
 #load "_prelude.fsx"
 open System.IO
 open _prelude
@@ -32,7 +32,12 @@ let optimizer: Optimizer =
     | "adam" -> new Adam(model.Parameters(), lr)
     | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
 let data = LoaderData(splits, batch, seed)
-let trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device))
+let schedule =
+    match argOr "schedule" "none" with
+    | "none" -> null
+    | "cosine" -> Schedule.Cosine(int64 epochs)
+    | other -> failwithf "unknown schedule '%s': use none or cosine" other
+let trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device), schedule)
 if checkpoint <> "" && File.Exists checkpoint then
     TrainingCheckpoint.Restore(trainer, checkpoint) |> ignore
     printfn "resumed from %s at epoch %d" checkpoint trainer.Epoch
