@@ -14,18 +14,17 @@ Same work per step as ours (Symmetry.Core's Trainer over the zoo model):
   (the Trainer reads the loss back every step, as a logging loop does).
 --warmup counts steps (the first batches of the order), --iters counts epochs per timed repeat.
 """
-import argparse
 import gzip
 import math
 import os
-import statistics
 import struct
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import _timing
 
 
 def read_idx(directory, name):
@@ -80,20 +79,13 @@ MODELS = {"lenet-300-100": Lenet300100, "mnist-cnn": MnistCnn}
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--iters", type=int, default=1, help="epochs per timed repeat")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--warmup", type=int, default=20, help="warm-up steps")
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="wall: time.perf_counter; cpu: time.process_time (all threads of the process)")
+    parser = _timing.parser(iters=1, repeats=2, warmup=20, iters_help="epochs per timed repeat", warmup_help="warm-up steps")
     parser.add_argument("--model", choices=sorted(MODELS), required=True)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--order", required=True, help="int64 little-endian sample indices of the epoch")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     args = parser.parse_args()
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -134,13 +126,12 @@ def main():
             loss.item()
 
     epoch(min(args.warmup, batches))
-    times = []
-    for _ in range(args.repeats):
-        start = clock()
-        for _ in range(args.iters):
+
+    def epochs(count):
+        for _ in range(count):
             epoch(batches)
-        times.append((clock() - start) / args.iters)
-    print(f"{statistics.median(times):.6f}")
+
+    print(f"{_timing.median_per_iteration(epochs, args):.6f}")
 
 
 if __name__ == "__main__":

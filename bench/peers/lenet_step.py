@@ -6,26 +6,17 @@ init; loss F.cross_entropy (mean); optimizer torch.optim.SGD(lr=0.1) with its 1.
 foreach=False); gradients zeroed in place with optimizer.zero_grad(set_to_none=False) (the 1.13 default).
 Batch: 128 random inputs (fixed) with fixed random labels.
 """
-import argparse
-import statistics
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import _timing
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--iters", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--warmup", type=int, default=20)
+    parser = _timing.parser(iters=50, repeats=7, warmup=20)
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="wall: time.perf_counter; cpu: time.process_time (all threads of the process)")
     args = parser.parse_args()
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -43,12 +34,7 @@ def main():
         return loss
 
     run(args.warmup)
-    times = []
-    for _ in range(args.repeats):
-        start = clock()
-        run(args.iters)
-        times.append((clock() - start) / args.iters)
-    print(f"{statistics.median(times) * 1e3:.6f}")
+    print(f"{_timing.median_per_iteration(run, args) * 1e3:.6f}")
 
 
 if __name__ == "__main__":

@@ -376,8 +376,8 @@ let ``stable argsort with ties equals a stable sort of positions (ascending and 
         assertArrayEqual "stable sort descending indices" (mapAlong shape data dim (stableArgsort true)) (longs indices)
         assertAllClose "stable sort descending values" 0.0 0.0 (mapAlong shape data dim (Array.sort >> Array.rev)) (doubles values)
 
-[<Property>]
-let ``topk equals the first k of a sort (largest and smallest, distinct values)`` () =
+/// 1–3 rows of 1–8 distinct values, as (rows, n, k, row-major data) with 1 ≤ k ≤ n.
+let private rowsWithK =
     gen {
         let! n = Gen.choose (1, 8)
         let! rows = Gen.choose (1, 3)
@@ -386,6 +386,10 @@ let ``topk equals the first k of a sort (largest and smallest, distinct values)`
         return rows, n, k, data
     }
     |> arb
+
+[<Property>]
+let ``topk equals the first k of a sort (largest and smallest, distinct values)`` () =
+    rowsWithK
     |> Prop.forAll
     <| fun (rows, n, k, data) ->
         use scope = Torch.NewScope()
@@ -403,14 +407,7 @@ let ``topk equals the first k of a sort (largest and smallest, distinct values)`
 
 [<Property>]
 let ``kthvalue equals the k-th element of the ascending sort (distinct values)`` () =
-    gen {
-        let! n = Gen.choose (1, 8)
-        let! rows = Gen.choose (1, 3)
-        let! k = Gen.choose (1, n)
-        let! data = genDistinct (rows * n)
-        return rows, n, k, data
-    }
-    |> arb
+    rowsWithK
     |> Prop.forAll
     <| fun (rows, n, k, data) ->
         use scope = Torch.NewScope()
