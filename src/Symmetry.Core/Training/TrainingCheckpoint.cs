@@ -2,6 +2,7 @@ using System.Globalization;
 using Symmetry.Torch;
 using Symmetry.Torch.NN;
 using Symmetry.Torch.Serialization;
+using static Symmetry.Core.Training.CheckpointSections;
 
 namespace Symmetry.Core.Training;
 
@@ -20,10 +21,8 @@ public static class TrainingCheckpoint
     {
         using var model = trainer.Model.StateDict();
         using var optimizer = trainer.Optimizer.SaveState();
-        var masks = trainer.Model.NamedParameters().Where(p => p.Parameter.Mask is not null)
-            .Select(p => new KeyValuePair<string, Tensor>("mask." + p.Name, p.Parameter.Mask!));
-        var tensors = Prefixed("model.", model).Concat(Prefixed("optimizer.", optimizer))
-            .Concat(Prefixed("init.", trainer.InitialParameters)).Concat(masks).ToList();
+        var tensors = Prefixed(CheckpointSections.Model, model).Concat(Prefixed("optimizer.", optimizer))
+            .Concat(Prefixed("init.", trainer.InitialParameters)).Concat(CheckpointSections.Masks(trainer.Model)).ToList();
         var metadata = new Dictionary<string, string>(extraMetadata ?? new Dictionary<string, string>())
         {
             ["symmetry.checkpoint"] = FormatVersion,
@@ -50,9 +49,8 @@ public static class TrainingCheckpoint
             throw new InvalidDataException($"{path}: not a Symmetry training checkpoint (format {FormatVersion})");
         if (metadata["seed"] != trainer.Options.Seed.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{path}: checkpoint was made with seed {metadata["seed"]}, this run uses {trainer.Options.Seed}");
-        foreach (var (name, parameter) in trainer.Model.NamedParameters())
-            parameter.SetMask(file.TryGetValue("mask." + name, out var mask) ? mask : null);
-        using (var model = Unprefixed("model.", file)) trainer.Model.Load(model);
+        CheckpointSections.RestoreMasks(trainer.Model, file);
+        using (var model = Unprefixed(CheckpointSections.Model, file)) trainer.Model.Load(model);
         using (var optimizer = Unprefixed("optimizer.", file)) trainer.Optimizer.LoadState(optimizer);
         using (var init = Unprefixed("init.", file)) trainer.ReplaceInitialParameters(init);
         trainer.Epoch = int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
@@ -63,17 +61,5 @@ public static class TrainingCheckpoint
             double.Parse(metadata["scheduler_base_lr"], CultureInfo.InvariantCulture));
         // The scheduler recomputes the rate from its position; without one, the optimizer's saved rate stands.
         return metadata;
-    }
-
-    private static IEnumerable<KeyValuePair<string, Tensor>> Prefixed(string prefix, StateDict state) =>
-        state.Entries.Select(e => new KeyValuePair<string, Tensor>(prefix + e.Key, e.Value));
-
-    private static StateDict Unprefixed(string prefix, SafeTensorsFile file)
-    {
-        var state = new StateDict();
-        using var scope = Symmetry.Torch.Torch.NewScope();
-        foreach (var (name, tensor) in file)
-            if (name.StartsWith(prefix, StringComparison.Ordinal)) state.Add(name[prefix.Length..], tensor.Clone());
-        return state;
     }
 }

@@ -31,13 +31,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     {
         config.Validate();
         using var model = BuildModel(config, splits);
-        var sparsity = config.Driver switch
-        {
-            DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
-            DriverKind.RandomMask => DrawSparsity(config),
-            _ => (double?)null,
-        };
-        if (sparsity is { } s) ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed).Dispose();
+        if (DrawnSparsity(config) is { } s) ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed).Dispose();
     }
 
     /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
@@ -106,13 +100,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
 
     private void ApplyMask(WeightSymmetryConfig config, string runId, ZooModel model)
     {
-        var sparsity = config.Driver switch
-        {
-            DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
-            DriverKind.RandomMask => DrawSparsity(config),
-            _ => (double?)null,
-        };
-        if (sparsity is not { } s)
+        if (DrawnSparsity(config) is not { } s)
         {
             // Dense (and prune, before its first pruning step): statistics of the all-kept model.
             using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed);
@@ -129,6 +117,14 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             SparseInit.Apply(model, generator);
         }
     }
+
+    /// <summary>The sparsity of the mask the run draws, or null for drivers that start dense (train, prune).</summary>
+    private static double? DrawnSparsity(WeightSymmetryConfig config) => config.Driver switch
+    {
+        DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
+        DriverKind.RandomMask => DrawSparsity(config),
+        _ => null,
+    };
 
     /// <summary>The random-mask driver's sparsity: uniform on the configured range, from (seed, mask seed).</summary>
     public static double DrawSparsity(WeightSymmetryConfig config)
