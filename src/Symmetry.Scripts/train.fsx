@@ -1,7 +1,9 @@
 // Trains a zoo model on the default data (Fashion-MNIST) or --data DIR, with progress; ends with test_accuracy=<value>.
 // (Top-level values live until the script ends; the process frees them.)
 // dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 --epochs 10 [--optimizer adam|sgd] [--lr 1e-3]
-//   [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--schedule none|cosine] [--checkpoint results/train.safetensors]
+//   [--weight-decay 0] [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--schedule none|cosine]
+//   [--crop-padding 0] [--flip 0] [--checkpoint results/train.safetensors]
+// Flags override the model's recipe below, which overrides the generic defaults shown above.
 #load "_prelude.fsx"
 open System.IO
 open _prelude
@@ -12,10 +14,19 @@ open Symmetry.Core.Models
 open Symmetry.Core.Training
 
 let modelName = argOr "model" "lenet-300-100"
-let epochs = int (argOr "epochs" "10")
+/// Per-model defaults where the generic ones fall short: mnist-cnn (16k parameters, global pooling) needs a larger
+/// step, smaller batches and annealing to reach 0.90 on Fashion-MNIST (measured in README).
+let recipe =
+    match modelName with
+    | "mnist-cnn" -> Map [ "lr", "0.01"; "batch", "64"; "schedule", "cosine"; "epochs", "15" ]
+    | _ -> Map.empty
+let setting name fallback = argOr name (recipe |> Map.tryFind name |> Option.defaultValue fallback)
+let epochs = int (setting "epochs" "10")
 let seed = uint64 (argOr "seed" "42")
-let batch = int (argOr "batch" "128")
-let lr = float (argOr "lr" "1e-3")
+let batch = int (setting "batch" "128")
+let lr = float (setting "lr" "1e-3")
+let weightDecay = float (argOr "weight-decay" "0")
+let augmentation = Augmentation(int (argOr "crop-padding" "0"), float (argOr "flip" "0"))
 let device = Device.Parse(argOr "device" (string Device.Default))
 let checkpoint = argOr "checkpoint" ""
 Torch.SetThreadCount(int (argOr "threads" "2"))
@@ -28,12 +39,12 @@ let model = ModelZoo.Create(modelName, config, init)
 model.To(device) |> ignore
 let optimizer: Optimizer =
     match argOr "optimizer" "adam" with
-    | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9)
-    | "adam" -> new Adam(model.Parameters(), lr)
+    | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9, weightDecay = weightDecay)
+    | "adam" -> new Adam(model.Parameters(), lr, weightDecay = weightDecay)
     | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
-let data = LoaderData(splits, batch, seed)
+let data = LoaderData(splits, batch, seed, augmentation)
 let schedule =
-    match argOr "schedule" "none" with
+    match setting "schedule" "none" with
     | "none" -> null
     | "cosine" -> Schedule.Cosine(int64 epochs)
     | other -> failwithf "unknown schedule '%s': use none or cosine" other
@@ -46,6 +57,8 @@ if checkpoint <> "" then
                             member _.OnEpochEnd(t, _) = TrainingCheckpoint.Save(t, checkpoint) }
 
 printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.ParameterCount()) (describeRuntime ())
+printfn "%s lr %g, weight decay %g, batch %d, schedule %s, %d epochs, seed %d, crop padding %d, flip %g"
+    (argOr "optimizer" "adam") lr weightDecay batch (setting "schedule" "none") epochs seed augmentation.CropPadding augmentation.FlipProbability
 let last = ConsoleProgress.Run(trainer, modelName)
 match last with
 | null -> printfn "no epoch left to train (checkpoint already at epoch %d)" trainer.Epoch

@@ -90,3 +90,23 @@ let expectThrows<'E when 'E :> exn> (action: unit -> unit) : 'E =
     match NUnit.Framework.Assert.Throws<'E>(Action action) with
     | null -> failwith $"expected {typeof<'E>.Name}"
     | error -> error
+
+/// A small learnable MNIST-format data set (`trainCount` training and 300 test images): each class brightens its own
+/// band of rows.
+let writeBandedMnist (trainCount: int) (dir: string) =
+    let random = Random 7
+    let split prefix n =
+        let labels = randomLabels random n
+        let pixels = Array.zeroCreate<byte> (n * 784)
+        for i in 0 .. n - 1 do
+            for p in 0 .. 783 do
+                let band = (p / 28) / 3 = int labels.[i]
+                pixels.[i * 784 + p] <- byte (random.Next 60 + (if band then 150 else 0))
+        writeMnistSplit dir prefix false 28 28 pixels labels |> ignore
+    split "train" trainCount
+    split "t10k" 300
+
+/// The repository's root, five levels above the test assembly (tests/Properties/bin/Release/net10.0).
+let repositoryRoot =
+    let assemblyDirectory = Path.GetDirectoryName(typeof<TempDir>.Assembly.Location) |> nonNull
+    Path.GetFullPath(Path.Combine(assemblyDirectory, "..", "..", "..", "..", ".."))

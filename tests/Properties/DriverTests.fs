@@ -13,26 +13,11 @@ open Symmetry.Core.Results
 open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Properties.DataTestSupport
 
-/// A small learnable MNIST-format data set: each class brightens its own band of rows.
-let private writeSizedData (trainCount: int) (dir: string) =
-    let random = Random 7
-    let split prefix n =
-        let labels = randomLabels random n
-        let pixels = Array.zeroCreate<byte> (n * 784)
-        for i in 0 .. n - 1 do
-            for p in 0 .. 783 do
-                let band = (p / 28) / 3 = int labels.[i]
-                pixels.[i * 784 + p] <- byte (random.Next 60 + (if band then 150 else 0))
-        writeMnistSplit dir prefix false 28 28 pixels labels |> ignore
-    split "train" trainCount
-    split "t10k" 300
-
-let private writeData = writeSizedData 1200
+let private writeData = writeBandedMnist 1200
 
 /// The built `symmetry` tool, next to the solution's other outputs.
 let private cli =
-    let root = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", ".."))
-    let path = Path.Combine(root, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
+    let path = Path.Combine(repositoryRoot, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
     if not (File.Exists path) then failwithf "%s is missing: build the solution first (dotnet fsi build.fsx build)" path
     path
 
@@ -69,7 +54,7 @@ let ``a run killed with SIGKILL at random points resumes to the same final metri
     use dir = new TempDir()
     let data = dir.Sub "data"
     // Enough training that most kill points land inside it rather than in start-up.
-    writeSizedData 4000 data
+    writeBandedMnist 4000 data
     let runArgs = runArgsWith "128,128" 32
     let reference = dir.File "reference.db"
     let clock = Stopwatch.StartNew()
