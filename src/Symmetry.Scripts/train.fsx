@@ -25,6 +25,8 @@ let epochs = int (setting "epochs" "10")
 let seed = uint64 (argOr "seed" "42")
 let batch = int (setting "batch" "128")
 let lr = float (setting "lr" "1e-3")
+let optimizerName = argOr "optimizer" "adam"
+let scheduleName = setting "schedule" "none"
 let weightDecay = float (argOr "weight-decay" "0")
 let augmentation = Augmentation(int (argOr "crop-padding" "0"), float (argOr "flip" "0"))
 let device = Device.Parse(argOr "device" (string Device.Default))
@@ -38,13 +40,13 @@ let init = Generator.ForPurpose(seed, "init")
 let model = ModelZoo.Create(modelName, config, init)
 model.To(device) |> ignore
 let optimizer: Optimizer =
-    match argOr "optimizer" "adam" with
+    match optimizerName with
     | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9, weightDecay = weightDecay)
     | "adam" -> new Adam(model.Parameters(), lr, weightDecay = weightDecay)
     | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
 let data = LoaderData(splits, batch, seed, augmentation)
 let schedule =
-    match setting "schedule" "none" with
+    match scheduleName with
     | "none" -> null
     | "cosine" -> Schedule.Cosine(int64 epochs)
     | other -> failwithf "unknown schedule '%s': use none or cosine" other
@@ -58,7 +60,7 @@ if checkpoint <> "" then
 
 printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.ParameterCount()) (describeRuntime ())
 printfn "%s lr %g, weight decay %g, batch %d, schedule %s, %d epochs, seed %d, crop padding %d, flip %g"
-    (argOr "optimizer" "adam") lr weightDecay batch (setting "schedule" "none") epochs seed augmentation.CropPadding augmentation.FlipProbability
+    optimizerName lr weightDecay batch scheduleName epochs seed augmentation.CropPadding augmentation.FlipProbability
 let last = ConsoleProgress.Run(trainer, modelName)
 match last with
 | null -> printfn "no epoch left to train (checkpoint already at epoch %d)" trainer.Epoch
