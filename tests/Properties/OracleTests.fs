@@ -39,16 +39,20 @@ let private naiveMatMul (n: int) (m: int) (p: int) (a: float[]) (b: float[]) =
             c.[i * p + k] <- s
     c
 
-[<Property>]
-let ``matmul equals a naive triple loop`` () =
+/// Sizes n, m, p in 1..maxDim and the entries of an n×m and an m×p matrix.
+let private matMulOperands maxDim =
     gen {
-        let! n = Gen.choose (1, 7)
-        let! m = Gen.choose (1, 7)
-        let! p = Gen.choose (1, 7)
+        let! n = Gen.choose (1, maxDim)
+        let! m = Gen.choose (1, maxDim)
+        let! p = Gen.choose (1, maxDim)
         let! a = symmetric (n * m)
         let! b = symmetric (m * p)
         return n, m, p, a, b
     }
+
+[<Property>]
+let ``matmul equals a naive triple loop`` () =
+    matMulOperands 7
     |> arb
     |> Prop.forAll
     <| fun (n, m, p, a, b) ->
@@ -82,14 +86,7 @@ let ``batched matmul and bmm equal a naive loop per batch`` () =
 
 [<Property(MaxTest = 50)>]
 let ``float32 matmul agrees with the float64 naive loop to float32 precision`` () =
-    gen {
-        let! n = Gen.choose (1, 6)
-        let! m = Gen.choose (1, 6)
-        let! p = Gen.choose (1, 6)
-        let! a = symmetric (n * m)
-        let! b = symmetric (m * p)
-        return n, m, p, a, b
-    }
+    matMulOperands 6
     |> arb
     |> Prop.forAll
     <| fun (n, m, p, a, b) ->

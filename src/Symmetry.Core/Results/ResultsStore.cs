@@ -136,25 +136,18 @@ public sealed partial class ResultsStore : IDisposable
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>Runs <paramref name="body"/> in an immediate (write-locked) transaction and commits it.</summary>
-    private T Write<T>(Func<SqliteTransaction, T> body)
-    {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var result = body(transaction);
-            transaction.Commit();
-            return result;
-        }
-    }
+    private T Write<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: false, body);
 
     /// <summary>Runs <paramref name="body"/> in a read transaction (one consistent snapshot).</summary>
-    private T Read<T>(Func<SqliteTransaction, T> body)
+    private T Read<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: true, body);
+
+    /// <summary>Runs <paramref name="body"/> under the store's lock in one transaction and commits it.</summary>
+    private T InTransaction<T>(bool deferred, Func<SqliteTransaction, T> body)
     {
         lock (gate)
         {
             ThrowIfDisposed();
-            using var transaction = connection.BeginTransaction(deferred: true);
+            using var transaction = connection.BeginTransaction(deferred);
             var result = body(transaction);
             transaction.Commit();
             return result;
