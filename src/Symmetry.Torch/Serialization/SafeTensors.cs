@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Symmetry.Torch.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+using DType = TorchSharp.torch.ScalarType;
 
 namespace Symmetry.Torch.Serialization;
 
@@ -13,8 +16,6 @@ namespace Symmetry.Torch.Serialization;
 public static class SafeTensors
 {
     /// <summary>Tensors are copied through a native buffer; files are written and read in chunks of this size.</summary>
-    private const int ChunkBytes = 1 << 26;
-
     /// <summary>
     /// Writes <paramref name="tensors"/> (in the given order) and <paramref name="metadata"/> to <paramref name="path"/>
     /// atomically: the file is written under a temporary name beside it, flushed to disk, then renamed over
@@ -25,7 +26,7 @@ public static class SafeTensors
     /// <param name="metadata">Free-form strings stored under <c>__metadata__</c> (keys sorted), or null for none.</param>
     /// <exception cref="ArgumentException">A name is repeated or reserved, or a tensor was disposed.</exception>
     /// <exception cref="SafeTensorsException">The file system refused the write.</exception>
-    public static unsafe void Save(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors,
+    public static void Save(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -41,7 +42,6 @@ public static class SafeTensors
         var largest = entries.Count == 0 ? 0 : entries.Max(e => e.ByteLength);
 
         var temporary = $"{path}.tmp-{Guid.NewGuid():N}";
-        byte* buffer = null;
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -50,15 +50,12 @@ public static class SafeTensors
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
                 stream.Write(length);
                 stream.Write(header);
-                if (largest > 0) buffer = (byte*)NativeMemory.Alloc((nuint)largest);
                 for (var i = 0; i < entries.Count; i++)
                 {
-                    var bytes = entries[i].ByteLength;
-                    if (bytes == 0) continue;
-                    // The shim copies any device and any layout into row-major host bytes.
-                    Check.Status(NativeMethods.symm_tensor_copy_out(tensors[i].Value.Handle, buffer, bytes), "copy_out");
-                    for (var done = 0L; done < bytes; done += ChunkBytes)
-                        stream.Write(new ReadOnlySpan<byte>(buffer + done, (int)Math.Min(ChunkBytes, bytes - done)));
+                    if (entries[i].ByteLength == 0) continue;
+                    // Row-major host bytes, whatever the tensor's device and layout.
+                    using var host = tensors[i].Value.detach().cpu().contiguous();
+                    stream.Write(host.bytes);
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -71,10 +68,6 @@ public static class SafeTensors
                 throw new SafeTensorsException(path, $"cannot write: {e.Message}", e);
             throw;
         }
-        finally
-        {
-            if (buffer is not null) NativeMemory.Free(buffer);
-        }
     }
 
     /// <summary>
@@ -86,11 +79,12 @@ public static class SafeTensors
     /// <exception cref="SafeTensorsException">The file is missing, truncated, or its header is malformed: invalid
     /// JSON, an unknown dtype, or data offsets that are out of range, overlap, leave gaps, or do not match
     /// shape × dtype size.</exception>
-    public static unsafe SafeTensorsFile Load(string path, Device? device = null)
+    public static SafeTensorsFile Load(string path, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         RequireLittleEndian();
-        var target = device ?? Device.Cpu;
+        var target = device ?? CPU;
+        TorchRuntime.Ensure();
 
         FileStream stream;
         try
@@ -107,7 +101,6 @@ public static class SafeTensors
         }
 
         var created = new List<KeyValuePair<string, Tensor>>();
-        byte* buffer = null;
         try
         {
             using (stream)
@@ -127,19 +120,20 @@ public static class SafeTensors
                 var dataStart = 8 + (long)headerLength;
                 var (entries, metadata) = SafeTensorsHeader.Parse(path, header, fileLength - dataStart);
 
-                var largest = entries.Count == 0 ? 0 : entries.Max(e => e.ByteLength);
-                if (largest > 0) buffer = (byte*)NativeMemory.Alloc((nuint)largest);
                 foreach (var entry in entries)
                 {
-                    var bytes = entry.ByteLength;
+                    var data = new byte[entry.ByteLength];
                     stream.Seek(dataStart + entry.Begin, SeekOrigin.Begin);
-                    for (var done = 0L; done < bytes; done += ChunkBytes)
-                        stream.ReadExactly(new Span<byte>(buffer + done, (int)Math.Min(ChunkBytes, bytes - done)));
-                    Tensor tensor;
-                    fixed (long* shape = entry.Shape)
-                        tensor = Check.Result(NativeMethods.symm_tensor_from_data(buffer, bytes, shape, entry.Shape.Length,
-                            (int)entry.DType, (int)target.Type, target.Index, out var result), result, "from_data");
-                    created.Add(new(entry.Name, tensor.DetachFromScope()));
+                    stream.ReadExactly(data);
+                    var tensor = empty(entry.Shape, entry.DType);
+                    if (data.Length > 0) tensor.bytes = data;
+                    if (target.type != DeviceType.CPU)
+                    {
+                        var moved = tensor.to(target);
+                        tensor.Dispose();
+                        tensor = moved;
+                    }
+                    created.Add(new(entry.Name, tensor.DetachFromDisposeScope()));
                 }
                 return new SafeTensorsFile(path, [.. created], metadata);
             }
@@ -152,10 +146,6 @@ public static class SafeTensors
             if (e is IOException and not SafeTensorsException || e is UnauthorizedAccessException)
                 throw new SafeTensorsException(path, $"cannot read: {e.Message}", e);
             throw;
-        }
-        finally
-        {
-            if (buffer is not null) NativeMemory.Free(buffer);
         }
     }
 
@@ -172,10 +162,10 @@ public static class SafeTensors
                 throw new ArgumentException($"'{SafeTensorsHeader.MetadataKey}' is reserved for metadata and cannot name a tensor", nameof(tensors));
             if (!names.Add(name)) throw new ArgumentException($"tensor name '{name}' appears twice", nameof(tensors));
             if (tensor is null) throw new ArgumentException($"tensor '{name}' is null", nameof(tensors));
-            if (tensor.IsDisposed) throw new ArgumentException($"tensor '{name}' was disposed (its scope ended?)", nameof(tensors));
-            var dtype = tensor.DType;
-            var shape = tensor.Shape;
-            var bytes = checked(tensor.NumEl * dtype.ElementSize());
+            if (tensor.IsInvalid) throw new ArgumentException($"tensor '{name}' was disposed (its scope ended?)", nameof(tensors));
+            var dtype = tensor.dtype;
+            var shape = tensor.shape;
+            var bytes = checked(tensor.numel() * tensor.ElementSize);
             entries.Add(new SafeTensorsEntry(name, dtype, shape, offset, offset + bytes));
             offset = checked(offset + bytes);
         }

@@ -1,4 +1,5 @@
 using System.Collections;
+using static TorchSharp.torch;
 
 namespace Symmetry.Torch.Serialization;
 
@@ -6,7 +7,7 @@ namespace Symmetry.Torch.Serialization;
 /// The contents of a safetensors file read by <see cref="SafeTensors.Load(string, Device?)"/>: named tensors in the
 /// order of the file's header, and its metadata. The tensors belong to no scope: this object owns them and
 /// <see cref="Dispose"/> frees them all. To keep a tensor beyond it, take a second reference with
-/// <see cref="Tensor.Alias"/> (owned by the current scope) or copy it into a parameter with <see cref="Tensor.CopyFrom"/>.
+/// <c>alias()</c> (owned by the current dispose scope) or copy it into a parameter with <c>copy_</c>.
 /// </summary>
 /// <remarks>It is itself an ordered list of (name, tensor) pairs, so it can be passed straight back to
 /// <see cref="SafeTensors.Save"/>.</remarks>

@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using DType = TorchSharp.torch.ScalarType;
+
 namespace Symmetry.Torch.Serialization;
 
 /// <summary>One tensor's entry in a safetensors header: offsets are relative to the start of the data section.</summary>
@@ -27,8 +29,17 @@ internal static class SafeTensorsHeader
         DType.Int32 => "I32",
         DType.Int16 => "I16",
         DType.Int8 => "I8",
-        DType.UInt8 => "U8",
+        DType.Byte => "U8",
         DType.Bool => "BOOL",
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "dtype has no safetensors code"),
+    };
+
+    internal static long ElementSize(DType dtype) => dtype switch
+    {
+        DType.Float64 or DType.Int64 => 8,
+        DType.Float32 or DType.Int32 => 4,
+        DType.Float16 or DType.Int16 => 2,
+        DType.Int8 or DType.Byte or DType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "dtype has no safetensors code"),
     };
 
@@ -41,7 +52,7 @@ internal static class SafeTensorsHeader
         "I32" => DType.Int32,
         "I16" => DType.Int16,
         "I8" => DType.Int8,
-        "U8" => DType.UInt8,
+        "U8" => DType.Byte,
         "BOOL" => DType.Bool,
         _ => null,
     };
@@ -179,7 +190,7 @@ internal static class SafeTensorsHeader
             long expected;
             try
             {
-                expected = checked(entry.Shape.Aggregate(1L, (a, b) => a * b) * entry.DType.ElementSize());
+                expected = checked(entry.Shape.Aggregate(1L, (a, b) => a * b) * ElementSize(entry.DType));
             }
             catch (OverflowException)
             {
