@@ -78,17 +78,11 @@ internal static class EpochProfile
     }
 
     /// <summary>The forward pass layer by layer (training mode, gradients recorded), ms per batch of process CPU time:
-    /// the layers are the children of the model's first <c>Sequential</c>.</summary>
+    /// the layers are the children of <see cref="ZooModel.Layers"/>.</summary>
     private static void PrintLayers(string modelName, ZooModel model, DataLoader loader)
     {
         const int passes = 20;
-        var stack = model.modules().OfType<TorchSharp.Modules.Sequential>().FirstOrDefault();
-        if (stack is null)
-        {
-            Console.WriteLine($"bench: {Name} {modelName} forward by layer: skipped (no Sequential in the model)");
-            return;
-        }
-        var layers = stack.children().Cast<nn.Module<Tensor, Tensor>>().ToList();
+        var layers = model.Layers.children().Cast<nn.Module<Tensor, Tensor>>().ToList();
         var totals = new double[layers.Count];
         foreach (var (x, _) in loader.Epoch(0))
         {
