@@ -208,19 +208,13 @@ internal sealed class LayerStack : IDisposable
     }
 
     /// <summary>Runs a TorchSharp layer constructor, then puts libtorch's global generator back in the state it had
-    /// before, so that the constructor's own default-init draws leave no trace. The constructor runs in a dispose scope
-    /// that frees its temporaries (TorchSharp's Conv2d leaves one behind); the layer's parameters and buffers are
-    /// detached from it and stay owned by the layer.</summary>
-    private static T WithoutGlobalDraws<T>(Func<T> construct) where T : nn.Module
+    /// before, so that the constructor's own default-init draws leave no trace.</summary>
+    private static T WithoutGlobalDraws<T>(Func<T> construct)
     {
         using var state = get_rng_state();
         try
         {
-            using var scope = NewDisposeScope();
-            var module = construct();
-            foreach (var parameter in module.parameters()) parameter.DetachFromDisposeScope();
-            foreach (var buffer in module.buffers()) buffer.DetachFromDisposeScope();
-            return module;
+            return construct();
         }
         finally
         {

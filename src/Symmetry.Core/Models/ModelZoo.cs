@@ -52,8 +52,8 @@ public static class ModelZoo
     /// (null: libtorch's global generator); TorchSharp's own default-init draws in the layer constructors are undone, so
     /// the global generator is touched only when <paramref name="generator"/> is null. Dropout layers
     /// (<see cref="SeededDropout"/>) draw their masks from <paramref name="dropoutGenerator"/> (null: the global
-    /// generator); the model does not own either generator. Create models outside any DisposeScope (their parameters
-    /// would be freed with it).
+    /// generator); the model does not own either generator. The model owns its parameters and buffers (they belong to
+    /// no dispose scope): dispose the model to free them.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; a config field the model does not use or out of range; an input
     /// too small for the model's layers (the message names the layer and the smallest input size that works).</exception>
@@ -64,10 +64,15 @@ public static class ModelZoo
         Validate(definition, config);
         var scheme = config.Init ?? definition.DefaultInit;
         TorchRuntime.Ensure();
+        // The scope frees the layer constructors' temporaries (TorchSharp's Conv2d leaves one behind); the model's
+        // parameters and buffers are detached from every scope and owned by the model, also when the caller has a scope open.
+        using var scope = NewDisposeScope();
         using var stack = LayerStack.Build(definition.Name, config, scheme, generator, dropoutGenerator);
         definition.Build(stack, config);
-        var layers = stack.Finish(config.Classes)!;
-        return new ZooModel(definition.Name, config, scheme, layers);
+        var model = new ZooModel(definition.Name, config, scheme, stack.Finish(config.Classes)!);
+        foreach (var parameter in model.parameters()) parameter.DetachFromDisposeScope();
+        foreach (var buffer in model.buffers()) buffer.DetachFromDisposeScope();
+        return model;
     }
 
     /// <summary>Checks that <see cref="Create"/> would accept (<paramref name="name"/>, <paramref name="config"/>),
