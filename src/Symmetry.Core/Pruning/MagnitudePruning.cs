@@ -104,7 +104,7 @@ public static class MagnitudePruning
                 if (remove > 0)
                 {
                     using var scope = NewDisposeScope();
-                    SetMasks([layer], current, Scores(layer, current), remove, pruned);
+                    RecordMasks([layer], current, Scores(layer, current), remove, pruned);
                 }
             }
             return Assemble(model, current, pruned);
@@ -160,7 +160,7 @@ public static class MagnitudePruning
     }
 
     /// <summary>The entry of <paramref name="layer"/> in <paramref name="mask"/> on the weight's device and dtype (as
-    /// the mask a parameter carried), in the current scope; null when dense.</summary>
+    /// the weight it masks), in the current scope; null when dense.</summary>
     internal static Tensor? MaskOf(ModelMask? mask, PrunableLayer layer)
     {
         if (mask is null || !mask.TryGet(layer.WeightName, out var entry)) return null;
@@ -201,7 +201,7 @@ public static class MagnitudePruning
         var scores = layers.Select(l => Scores(l, current)).ToList();
         var all = scores.Count == 1 ? scores[0] : cat(scores, 0);
         var kept = all.ne(double.PositiveInfinity).sum().item<long>();
-        SetMasks(layers, current, all, (long)Math.Round(fraction * kept, MidpointRounding.AwayFromZero), pruned);
+        RecordMasks(layers, current, all, (long)Math.Round(fraction * kept, MidpointRounding.AwayFromZero), pruned);
     }
 
     // |w| where kept, +∞ where already pruned (never chosen again), flattened.
@@ -213,7 +213,7 @@ public static class MagnitudePruning
 
     // Zeroes the `remove` lowest-scoring entries of the concatenated scores (pruned entries score +∞) and records each
     // layer's new mask (kept entries of the current mask times the survivors) in `pruned`, detached from every scope.
-    private static void SetMasks(IReadOnlyList<PrunableLayer> layers, ModelMask? current, Tensor all, long remove, Dictionary<string, Tensor> pruned)
+    private static void RecordMasks(IReadOnlyList<PrunableLayer> layers, ModelMask? current, Tensor all, long remove, Dictionary<string, Tensor> pruned)
     {
         var keep = ones_like(all);
         if (remove > 0)
