@@ -18,7 +18,8 @@ public static class StateCheckpoint
         using var state = StateDicts.Copy(model);
         var tensors = CheckpointSections.Prefixed(CheckpointSections.Model, state).Concat(CheckpointSections.Masks(model)).ToList();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        SafeTensors.Save(path, tensors, new Dictionary<string, string> { ["symmetry.state"] = key });
+        // The writer's host copies are temporaries: a scope frees them.
+        using (torch.NewDisposeScope()) SafeTensors.Save(path, tensors, new Dictionary<string, string> { ["symmetry.state"] = key });
     }
 
     /// <summary>Loads the weights and mask saved for state <paramref name="key"/> into <paramref name="model"/>

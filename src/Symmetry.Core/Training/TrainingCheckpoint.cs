@@ -2,6 +2,7 @@ using System.Globalization;
 using Symmetry.Core.Models;
 using Symmetry.Torch;
 using Symmetry.Torch.Serialization;
+using TorchSharp;
 using static Symmetry.Core.Training.CheckpointSections;
 
 namespace Symmetry.Core.Training;
@@ -41,7 +42,8 @@ public static class TrainingCheckpoint
             ["seed"] = trainer.Options.Seed.ToString(CultureInfo.InvariantCulture),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        SafeTensors.Save(path, tensors, metadata);
+        // The writer's host copies are temporaries: a scope frees them.
+        using (torch.NewDisposeScope()) SafeTensors.Save(path, tensors, metadata);
     }
 
     /// <summary>Restores a checkpoint written by <see cref="Save"/> (or by the old binding) into a trainer built the
