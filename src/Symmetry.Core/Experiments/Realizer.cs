@@ -25,11 +25,12 @@ public sealed class Realizer
     /// <param name="checkpointDirectory">Where state checkpoints are written (<c>&lt;key&gt;.safetensors</c>).</param>
     /// <param name="data">Gives the data splits for a state's data path (null = default); called only for training.</param>
     /// <param name="device">Device to train on (null: the CPU).</param>
+    /// <exception cref="ArgumentException">A CUDA device this process cannot use.</exception>
     public Realizer(IStateStore store, string checkpointDirectory, Func<string?, DataSplits> data, Device? device = null)
     {
         (this.store, this.checkpointDirectory, this.data) = (store, checkpointDirectory, data);
         TorchRuntime.Ensure();
-        Device = device ?? CPU;
+        Device = DeviceCheck.Require(device ?? CPU);
     }
 
     /// <summary>Device for training.</summary>

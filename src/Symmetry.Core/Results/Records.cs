@@ -27,7 +27,7 @@ public enum RunStart
     AlreadyFinished,
 }
 
-/// <summary>The runtime a run executes in, recorded with it (ARCHITECTURE rule 10).</summary>
+/// <summary>The runtime a run executes in, recorded with it (ARCHITECTURE rule 11).</summary>
 /// <param name="LibraryVersion">Version of the Symmetry library.</param>
 /// <param name="LibTorchVersion">Version of libtorch TorchSharp runs on, e.g. <c>2.10.0</c>.</param>
 /// <param name="Threads">libtorch intra-op threads.</param>

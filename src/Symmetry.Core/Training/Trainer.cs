@@ -56,6 +56,7 @@ public sealed class Trainer : IDisposable
     /// <param name="options">The settings.</param>
     /// <param name="schedule">A learning-rate schedule over the optimizer's current rate, or null for a constant rate.</param>
     /// <param name="callbacks">Callbacks.</param>
+    /// <exception cref="ArgumentException">The options name a CUDA device this process cannot use.</exception>
     public Trainer(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ITrainingData data, TrainerOptions options,
         Schedule? schedule = null, IEnumerable<ITrainingCallback>? callbacks = null)
     {
@@ -63,7 +64,7 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
-        TorchRuntime.Ensure();
+        DeviceCheck.Require(options.Device);
         (Model, Optimizer, Data, Options) = (model, optimizer, data, options);
         Scheduler = schedule is null ? null : new Scheduler(optimizer, schedule);
         this.callbacks = callbacks?.ToList() ?? new();

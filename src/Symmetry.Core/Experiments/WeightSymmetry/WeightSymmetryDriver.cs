@@ -22,7 +22,7 @@ namespace Symmetry.Core.Experiments.WeightSymmetry;
 /// <param name="device">Device to train on (null: the CPU).</param>
 public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataSplits> data, Device? device = null)
 {
-    private readonly Device device = device ?? DefaultDevice();
+    private readonly Device device = DeviceCheck.Require(device ?? DefaultDevice());
 
     /// <summary>Called after each evaluation of the running run (for progress display).</summary>
     public Action<string, TrainingMetrics>? OnEvaluation { get; set; }
