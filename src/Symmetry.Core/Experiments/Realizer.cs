@@ -1,5 +1,4 @@
 using Symmetry.Core.Data;
-using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
@@ -112,13 +111,11 @@ public sealed class Realizer
     /// <summary>Prunes by the recipe: the pruning functions return the new mask, which becomes the model's.</summary>
     private static void Prune(PruneRecipe prune, ZooModel model)
     {
-        using var dense = new ModelMask();
-        var current = model.Mask ?? dense;
         using var pruned = prune switch
         {
-            { Structured: true } => StructuredPruning.InputChannels(model, current, prune.Fraction),
-            { Global: true } => MagnitudePruning.Global(model, current, prune.Fraction, prune.OutputFraction),
-            _ => MagnitudePruning.LayerWise(model, current, prune.Fraction, prune.OutputFraction),
+            { Structured: true } => StructuredPruning.InputChannels(model, model.Mask, prune.Fraction),
+            { Global: true } => MagnitudePruning.Global(model, model.Mask, prune.Fraction, prune.OutputFraction),
+            _ => MagnitudePruning.LayerWise(model, model.Mask, prune.Fraction, prune.OutputFraction),
         };
         model.SetMask(pruned);
     }

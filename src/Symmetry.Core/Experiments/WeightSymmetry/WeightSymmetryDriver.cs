@@ -125,7 +125,6 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         {
             using var generator = Generators.ForPurpose(config.Seed, "sparse-init");
             SparseInit.Apply(model, generator, model.Mask);
-            model.ApplyMask();
         }
     }
 
@@ -150,8 +149,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         if (config.PruneSchedule is null) return;
         foreach (var step in config.PruneSchedule.Where(p => p.Epoch == epoch))
         {
-            using var dense = new ModelMask();
-            using var pruned = MagnitudePruning.ToSparsity(model, model.Mask ?? dense, step.Sparsity);
+            using var pruned = MagnitudePruning.ToSparsity(model, model.Mask, step.Sparsity);
             model.SetMask(pruned);
         }
     }
