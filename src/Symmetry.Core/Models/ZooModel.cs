@@ -64,7 +64,7 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
             mask = null;
             return;
         }
-        var copy = newMask.Clone();
+        var copy = newMask.Clone(WeightDevice);
         try
         {
             copy.ApplyTo(this);
@@ -79,7 +79,21 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Zeroes the masked weights again (after an optimizer step, a weight load, …); does nothing without a mask.</summary>
-    public void ApplyMask() => mask?.ApplyTo(this);
+    public void ApplyMask()
+    {
+        if (mask is null) return;
+        // Keep the mask beside the weights, so that a model moved with to(device) pays one transfer, not one per step.
+        var (held, weights) = (mask.Count > 0 ? mask[mask.Names[0]].device : WeightDevice, WeightDevice);
+        if (held.type != weights.type || held.index != weights.index)
+        {
+            var moved = mask.Clone(weights);
+            mask.Dispose();
+            mask = moved;
+        }
+        mask.ApplyTo(this);
+    }
+
+    private Device WeightDevice => parameters().FirstOrDefault()?.device ?? CPU;
 
     /// <summary>Logits (N, classes) for a batch (N, C, H, W).</summary>
     /// <exception cref="ArgumentException">The input is not (N, C, H, W) with this model's (C, H, W).</exception>
