@@ -1,6 +1,5 @@
 using System.Globalization;
 using Symmetry.Torch;
-using TorchSharp;
 
 namespace Symmetry.Bench;
 
@@ -58,7 +57,7 @@ public static class Program
             return 2;
         }
         Guards.SetThreads(threads);
-        Console.WriteLine($"bench: threads={threads} (ours: TorchSharp {torch.__version__}, torch.set_num_threads; " +
+        Console.WriteLine($"bench: threads={threads} (ours: TorchSharp on libtorch {Symmetry.Core.Results.RuntimeInfo.CurrentLibTorchVersion}, torch.set_num_threads; " +
             $"peer: python3-torch, torch.set_num_threads + OPENBLAS_NUM_THREADS={threads})" +
             (Harness.CpuClock ? "; clock=cpu (process CPU time, not wall time)" : ""));
         WarnIfBusy();

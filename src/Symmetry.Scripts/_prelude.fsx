@@ -58,4 +58,4 @@ let parseDevice (text: string) : torch.Device =
 
 /// Records the runtime settings a result depends on (design rule 11).
 let describeRuntime (device: torch.Device) =
-    sprintf "TorchSharp on libtorch %s, %d thread(s), device %O" torch.__version__ (torch.get_num_threads ()) device
+    sprintf "TorchSharp on libtorch %s, %d thread(s), device %O" Symmetry.Core.Results.RuntimeInfo.CurrentLibTorchVersion (torch.get_num_threads ()) device
