@@ -63,9 +63,13 @@ public static class Program
         WarnIfBusy();
         foreach (var (name, run) in Benchmarks.Concat(OptIn))
             if (selected.Count == 0 ? Benchmarks.Any(b => b.Name == name) : selected.Contains(name))
+            {
+                var before = TorchRuntime.LiveTensors;
                 run(threads);
-        if (TorchRuntime.LiveTensors != 0)
-            Console.Error.WriteLine($"bench: {TorchRuntime.LiveTensors} tensors still alive at exit: a benchmark leaks");
+                // TorchSharp's live-tensor count: what the benchmark (or the library code it runs) left undisposed.
+                if (TorchRuntime.LiveTensors != before)
+                    Console.Error.WriteLine($"bench: {name} left {TorchRuntime.LiveTensors - before} tensor(s) alive (a leak in the benchmark or the code it runs)");
+            }
         return 0;
     }
 
