@@ -212,7 +212,9 @@ let private buildModelWith (passes: int) (c: SpecCase) : ZooModel =
             let r () = torch.randn([| bn.num_features |], dtype = torch.float64, generator = g) * 0.3
             if bn.affine then
                 bn.weight.copy_(r () + 1.0) |> ignore
-                bn.bias.copy_(r ()) |> ignore
+                match bn.bias with
+                | null -> ()
+                | bias -> bias.copy_(r ()) |> ignore
         | _ -> ()
     if hasBatchNorm then
         model.train()

@@ -57,8 +57,12 @@ let private randomState (name: string) (config: ModelConfig) (seed: uint64) : Na
     for struct (_, m) in model.named_modules() do
         match m with
         | :? Modules.BatchNorm as bn ->
-            bn.running_mean.copy_(torch.randn([| bn.num_features |], generator = g)) |> ignore
-            bn.running_var.copy_(torch.rand([| bn.num_features |], generator = g) + 0.5) |> ignore
+            match bn.running_mean, bn.running_var with
+            | null, _
+            | _, null -> failwithf "a BatchNorm of %s without running statistics" name
+            | mean, var ->
+                mean.copy_(torch.randn([| bn.num_features |], generator = g)) |> ignore
+                var.copy_(torch.rand([| bn.num_features |], generator = g) + 0.5) |> ignore
         | _ -> ()
     StateDicts.Copy model
 
