@@ -35,6 +35,10 @@ let private fromArray (dtype: ScalarType) (shape: int64[]) (data: 'T[]) (create:
 let tensorF64 (shape: int64[]) (data: float[]) : Tensor =
     fromArray ScalarType.Float64 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Float64))
 
+/// A float32 tensor holding `data` in row-major order with `shape`.
+let tensorF32 (shape: int64[]) (data: float32[]) : Tensor =
+    fromArray ScalarType.Float32 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Float32))
+
 /// An int64 tensor holding `data` with `shape`.
 let tensorI64 (shape: int64[]) (data: int64[]) : Tensor =
     fromArray ScalarType.Int64 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Int64))
@@ -54,6 +58,9 @@ let elements<'T when 'T: unmanaged and 'T: struct and 'T :> ValueType and 'T: (n
 
 /// The elements of a float64 tensor (read as it is: a dtype mismatch is an error, not a conversion).
 let doubles (t: Tensor) : float[] = elements<float> t
+
+/// The elements of a float32 tensor.
+let singles (t: Tensor) : float32[] = elements<float32> t
 
 /// The elements of an int64 tensor.
 let longs (t: Tensor) : int64[] = elements<int64> t
