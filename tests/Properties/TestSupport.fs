@@ -53,8 +53,9 @@ let optionalAt (xs: Tensor[]) (i: int) : Tensor | null = if i < xs.Length then x
 /// The elements of a CPU tensor of element type 'T, row-major in its logical order (any layout). Read as it is:
 /// a dtype mismatch is an ArgumentException from TorchSharp, not a conversion.
 let elements<'T when 'T: unmanaged and 'T: struct and 'T :> ValueType and 'T: (new: unit -> 'T)> (t: Tensor) : 'T[] =
-    use accessor = t.data<'T>()
-    accessor.ToArray()
+    use accessor = t.data<'T>() // checks the element type
+    // TorchSharp 0.107.0's ToArray throws ArgumentOutOfRangeException on a tensor with no elements.
+    if accessor.Count = 0L then [||] else accessor.ToArray()
 
 /// The elements of a float64 tensor (read as it is: a dtype mismatch is an error, not a conversion).
 let doubles (t: Tensor) : float[] = elements<float> t
