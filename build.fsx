@@ -1,5 +1,7 @@
 // Symmetry build script. Plain `dotnet fsi`, no FAKE and no NuGet references, so it runs on a
 // fresh machine before anything has been restored.
+
+#load "tools/WeakGlibcxx.fsx"
 //
 //   dotnet fsi build.fsx <target> [extra args passed through]
 //   targets: setup | build | test | run | symmetry | demo | bench
@@ -15,15 +17,14 @@ let path (rel: string) = Path.Combine(root, rel)
 let usage () =
     printfn """usage: dotnet fsi build.fsx <target> [args...]
 
-  setup    install missing Debian packages (root: apt-get; else prints the sudo command), dotnet restore
-  build    native shim (CMake) + dotnet build -c Release
+  setup    install missing Debian packages (root: apt-get; else prints the sudo command), dotnet restore,
+           make TorchSharp's native library loadable on Debian 12 (see tools/WeakGlibcxx.fsx)
+  build    dotnet build -c Release
   test     setup + build + run the property tests; prints "N passed, N failed"  (args -> dotnet test)
   run      setup + build + the main job: `symmetry sweep` (args -> sweep), a small weight-symmetry sweep
   symmetry setup + build + the symmetry tool with your arguments, e.g. `symmetry run shuffled-mask --help`
   demo     setup + build + dotnet fsi src/Symmetry.Scripts/demo.fsx (smoke demo) (args -> demo.fsx)
-  bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)
-
-env: LIBTORCH=/path/to/libtorch or Torch_DIR=/path/share/cmake/Torch to build against another libtorch"""
+  bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)"""
 
 /// Stops the script with a message and an exit code.
 exception Failed of message: string * code: int
@@ -56,17 +57,36 @@ let query (file: string) (args: string list) =
 
 let env name = Environment.GetEnvironmentVariable name |> Option.ofObj |> Option.filter (String.IsNullOrWhiteSpace >> not)
 
-let onPath exe =
-    (defaultArg (env "PATH") "").Split(':')
-    |> Array.exists (fun dir -> dir <> "" && File.Exists(Path.Combine(dir, exe)))
-
 // ---------------------------------------------------------------- setup
 
-let debianPackages =
-    [ "libtorch-dev"; "libopenblas0-pthread"; "dataset-fashion-mnist"; "cmake"; "g++"; "python3-torch"; "python3-scipy" ]
+// The data set of the main job, and the benchmark peers (PyTorch 1.13, scipy). libtorch itself comes from NuGet.
+let debianPackages = [ "dataset-fashion-mnist"; "python3-torch"; "python3-scipy" ]
 
 // "install ok unpacked" (mid-install) counts as missing: only a configured package is usable.
 let isInstalled pkg = query "dpkg-query" [ "-W"; "-f=${Status}"; pkg ] = Some "install ok installed"
+
+/// NuGet's global packages folder, as dotnet itself reports it (NUGET_PACKAGES and config included).
+let globalPackages () =
+    match query "dotnet" [ "nuget"; "locals"; "global-packages"; "--list" ] with
+    | Some line when line.Contains ": " -> line.Substring(line.IndexOf ": " + 2).Trim()
+    | _ -> fail 1 "cannot find NuGet's global packages folder (`dotnet nuget locals global-packages --list` failed)"
+
+let torchSharpNative = "torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
+
+/// Debian 12's libstdc++ lacks GLIBCXX_3.4.32, which libLibTorchSharp.so names for one symbol it never calls:
+/// mark that requirement weak in the package-folder copy (every restore can bring the original back).
+let patchTorchSharp () =
+    if OperatingSystem.IsLinux() then
+        step "setup: TorchSharp native library"
+        let lib = Path.Combine(globalPackages (), torchSharpNative)
+        if not (File.Exists lib) then fail 1 (sprintf "%s is missing after restore" lib)
+        if WeakGlibcxx.systemProvides WeakGlibcxx.Version then
+            printfn "system libstdc++ provides %s: nothing to patch" WeakGlibcxx.Version
+        else
+            match WeakGlibcxx.markWeak lib WeakGlibcxx.Version with
+            | WeakGlibcxx.Patched -> printfn "marked %s weak in %s" WeakGlibcxx.Version lib
+            | WeakGlibcxx.AlreadyWeak -> printfn "%s already weak in %s" WeakGlibcxx.Version lib
+            | WeakGlibcxx.NotRequired -> printfn "%s does not require %s" lib WeakGlibcxx.Version
 
 let isRoot () = Environment.UserName = "root" || query "id" [ "-u" ] = Some "0"
 
@@ -85,48 +105,11 @@ let setup () =
         fail 1 "setup needs root to install packages"
     step "setup: dotnet restore"
     run "dotnet" [ "restore"; "Symmetry.slnx" ]
+    patchTorchSharp ()
 
 // ---------------------------------------------------------------- build
 
-let nativeSrc = "src/Symmetry.Native"
-let nativeObj = "build/native-obj"
-let nativeLib = "build/native/libsymm_native.so"
-let stampFile = Path.Combine(nativeObj, "symmetry-torch.stamp")
-
-/// Fails early with a pointer to `setup` rather than a CMake error deep in find_package.
-let checkNativePrerequisites () =
-    let hint = "run `dotnet fsi build.fsx setup` first (or set LIBTORCH / Torch_DIR)"
-    if not (onPath "cmake") then fail 1 (sprintf "cmake not found; %s" hint)
-    if not (File.Exists(path (Path.Combine(nativeSrc, "CMakeLists.txt")))) then
-        fail 1 (sprintf "%s/CMakeLists.txt is missing" nativeSrc)
-    match env "LIBTORCH", env "Torch_DIR" with
-    | Some dir, _ when not (Directory.Exists dir) -> fail 1 (sprintf "LIBTORCH=%s does not exist" dir)
-    | _, Some dir when not (Directory.Exists dir) -> fail 1 (sprintf "Torch_DIR=%s does not exist" dir)
-    | None, None when not (isInstalled "libtorch-dev") -> fail 1 (sprintf "libtorch not found (libtorch-dev not installed); %s" hint)
-    | _ -> ()
-
-let buildNative () =
-    checkNativePrerequisites ()
-    let torchArgs =
-        [ match env "LIBTORCH" with Some d -> yield "-DCMAKE_PREFIX_PATH=" + d | None -> ()
-          match env "Torch_DIR" with Some d -> yield "-DTorch_DIR=" + d | None -> () ]
-    let stamp = String.Join("\n", torchArgs)
-    let cache = path (Path.Combine(nativeObj, "CMakeCache.txt"))
-    let stampPath = path stampFile
-    let stampChanged = not (File.Exists stampPath) || File.ReadAllText stampPath <> stamp
-    // Configure only when needed: a fresh cache, or a different libtorch. A stale cache would
-    // keep the old Torch_DIR, so it is dropped when the libtorch choice changes.
-    if not (File.Exists cache) || stampChanged then
-        if File.Exists cache then File.Delete cache
-        step "native: cmake configure"
-        run "cmake" ([ "-S"; nativeSrc; "-B"; nativeObj; "-DCMAKE_BUILD_TYPE=Release" ] @ torchArgs)
-        File.WriteAllText(stampPath, stamp)
-    step "native: cmake build"
-    run "cmake" [ "--build"; nativeObj; "-j"; "2" ]
-    if not (File.Exists(path nativeLib)) then fail 1 (sprintf "native build did not produce %s" nativeLib)
-
 let build () =
-    buildNative ()
     step "dotnet build"
     run "dotnet" [ "build"; "Symmetry.slnx"; "-c"; "Release"; "--nologo" ]
 
