@@ -16,7 +16,7 @@ open Symmetry.Core.Masks
 open Symmetry.Core.Models
 open Symmetry.Core.Training
 
-type private Module = torch.nn.Module
+type private Module = torch.nn.Module<torch.Tensor, torch.Tensor>
 
 [<OneTimeSetUp>]
 let ensureTorch () = TorchRuntime.Ensure()
@@ -46,12 +46,14 @@ let private model () : Module =
     use init = new torch.Generator(5UL)
     let first = seededLinear 16L 12L init
     let last = seededLinear 12L 3L init
-    torch.nn.Sequential(
+    let net =
+      torch.nn.Sequential(
         [| ("0", torch.nn.Flatten() :> torch.nn.Module<torch.Tensor, torch.Tensor>)
            ("1", first :> torch.nn.Module<torch.Tensor, torch.Tensor>)
            ("2", torch.nn.ReLU() :> torch.nn.Module<torch.Tensor, torch.Tensor>)
            ("3", torch.nn.Dropout(0.25) :> torch.nn.Module<torch.Tensor, torch.Tensor>)
            ("4", last :> torch.nn.Module<torch.Tensor, torch.Tensor>) |])
+    net :> Module
 
 let private trainer (splits: DataSplits) (net: Module) (optimizer: torch.optim.Optimizer) epochs =
     new Trainer(net, optimizer, LoaderData(splits, 16, 99UL, evaluationBatchSize = 32),
