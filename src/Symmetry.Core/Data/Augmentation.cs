@@ -1,5 +1,5 @@
-using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -24,7 +24,7 @@ public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 
     /// <summary>True when this augmentation leaves every batch unchanged.</summary>
     public bool IsIdentity => CropPadding == 0 && FlipProbability == 0;
 
-    /// <summary>The augmented batch, a new tensor in the current scope. Draws the crop offsets (N × 2 integers)
+    /// <summary>The augmented batch, a new tensor in the current dispose scope. Draws the crop offsets (N × 2 integers)
     /// first, then the flips (N uniforms), so a generator in a given state always gives the same result.</summary>
     /// <param name="images">A batch (N, C, H, W).</param>
     /// <param name="generator">The source of every random draw.</param>
@@ -35,16 +35,16 @@ public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 
     {
         if (CropPadding < 0) throw new ArgumentException($"crop padding must be non-negative, not {CropPadding}");
         if (FlipProbability is < 0 or > 1) throw new ArgumentException($"flip probability must be in [0, 1], not {FlipProbability}");
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         var fill = normalization?.Mean.Zip(normalization.Std, (mean, std) => -mean / std).ToArray();
-        var result = CropPadding > 0 ? RandomCrop(images, CropPadding, generator, fill) : images.Alias();
+        var result = CropPadding > 0 ? RandomCrop(images, CropPadding, generator, fill) : images.alias();
         if (FlipProbability > 0) result = RandomHorizontalFlip(result, generator, FlipProbability);
-        return scope.Return(result);
+        return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>Pads each image of <paramref name="images"/> (N, C, H, W) with <paramref name="padding"/> pixels on
     /// every side and crops an H×W window at an offset drawn uniformly per sample from {0, …, 2·padding}² (rows,
-    /// then columns). The result has the input's shape and is a new tensor in the current scope.</summary>
+    /// then columns). The result has the input's shape and is a new tensor in the current dispose scope.</summary>
     /// <param name="images">A batch (N, C, H, W).</param>
     /// <param name="padding">Pixels of padding on each side; 0 returns the images unchanged (and draws nothing).</param>
     /// <param name="generator">The source of the offsets.</param>
@@ -55,38 +55,38 @@ public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "crop padding must be non-negative");
         if (fill is not null && fill.Length != shape[1])
             throw new ArgumentException($"{fill.Length} fill values for {shape[1]} channels", nameof(fill));
-        if (padding == 0) return images.Alias();
+        if (padding == 0) return images.alias();
         long n = shape[0], c = shape[1], h = shape[2], w = shape[3];
-        using var scope = NewScope();
-        var device = images.Device;
-        var padded = Zeros([n, c, h + 2 * padding, w + 2 * padding], images.DType, device);
-        if (fill is not null) padded.CopyFrom(FromArray(fill, [1, c, 1, 1], device).To(images.DType));
-        padded.Narrow(2, padding, h).Narrow(3, padding, w).CopyFrom(images);
-        var offsets = RandInt(0, 2 * padding + 1, [n, 2], generator, DType.Int64, device);
+        using var scope = NewDisposeScope();
+        var device = images.device;
+        var padded = zeros([n, c, h + 2 * padding, w + 2 * padding], dtype: images.dtype, device: device);
+        if (fill is not null) padded.copy_(tensor(fill, [1, c, 1, 1], device: device).to(images.dtype));
+        padded.narrow(2, padding, h).narrow(3, padding, w).copy_(images);
+        var offsets = randint(0, 2 * padding + 1, [n, 2], dtype: ScalarType.Int64, device: device, generator: generator);
         // Row r of sample i reads padded row offsets[i, 0] + r; column q reads padded column offsets[i, 1] + q.
-        var rows = offsets.Select(1, 0).View(n, 1) + Arange(h, device).View(1, h);
-        var columns = offsets.Select(1, 1).View(n, 1) + Arange(w, device).View(1, w);
-        var rowIndex = rows.View(n, 1, h, 1).Expand(n, c, h, w + 2 * padding);
-        var columnIndex = columns.View(n, 1, 1, w).Expand(n, c, h, w);
-        var cropped = padded.Gather(2, rowIndex).Gather(3, columnIndex);
-        return scope.Return(cropped);
+        var rows = offsets.select(1, 0).view(n, 1) + arange(h, dtype: ScalarType.Int64, device: device).view(1, h);
+        var columns = offsets.select(1, 1).view(n, 1) + arange(w, dtype: ScalarType.Int64, device: device).view(1, w);
+        var rowIndex = rows.view(n, 1, h, 1).expand(n, c, h, w + 2 * padding);
+        var columnIndex = columns.view(n, 1, 1, w).expand(n, c, h, w);
+        var cropped = padded.gather(2, rowIndex).gather(3, columnIndex);
+        return cropped.MoveToOuterDisposeScope();
     }
 
     /// <summary>Mirrors each image of <paramref name="images"/> (N, C, H, W) left–right with probability
     /// <paramref name="p"/>, drawn per sample (N uniforms; a sample flips when its draw is below p).
-    /// The result is a new tensor in the current scope.</summary>
+    /// The result is a new tensor in the current dispose scope.</summary>
     public static Tensor RandomHorizontalFlip(Tensor images, Generator generator, double p = 0.5)
     {
         var shape = RequireBatch(images);
         if (p is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "flip probability must be in [0, 1]");
-        using var scope = NewScope();
-        var flip = Rand([shape[0]], generator, DType.Float32, images.Device).Lt(p).View(shape[0], 1, 1, 1);
-        return scope.Return(Where(flip, images.Flip(3), images));
+        using var scope = NewDisposeScope();
+        var flip = rand([shape[0]], dtype: ScalarType.Float32, device: images.device, generator: generator).lt(p).view(shape[0], 1, 1, 1);
+        return where(flip, images.flip(3), images).MoveToOuterDisposeScope();
     }
 
     private static long[] RequireBatch(Tensor images)
     {
-        var shape = images.Shape;
+        var shape = images.shape;
         if (shape.Length != 4)
             throw new ArgumentException($"augmentation expects a batch of images (N, C, H, W), got shape [{string.Join(", ", shape)}]", nameof(images));
         return shape;

@@ -1,5 +1,5 @@
-using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -17,18 +17,18 @@ public sealed record ChannelStats(double[] Mean, double[] Std)
     /// and apply it to every split.</summary>
     public static ChannelStats Compute(Tensor images)
     {
-        if (images.Rank < 2) throw new ArgumentException($"images need a channel dimension (N, C, …); got rank {images.Rank}", nameof(images));
-        using var scope = NewScope();
+        if (images.dim() < 2) throw new ArgumentException($"images need a channel dimension (N, C, …); got rank {images.dim()}", nameof(images));
+        using var scope = NewDisposeScope();
         // One channel at a time: libtorch reduces a whole (strided) channel several times faster than it reduces over
         // dimensions (0, 2, 3) at once. Its cascade sums and Welford variance keep float32 accurate: no float64 copy.
-        var channels = images.Size(1);
+        var channels = images.size(1);
         var mean = new double[channels];
         var std = new double[channels];
         for (var c = 0; c < channels; c++)
         {
-            var channel = images.Select(1, c);
-            mean[c] = channel.Mean().ToDouble();
-            std[c] = channel.Std(unbiased: false).ToDouble();
+            var channel = images.select(1, c);
+            mean[c] = channel.mean().ToDouble();
+            std[c] = channel.std(unbiased: false).ToDouble();
         }
         return new ChannelStats(mean, std);
     }
@@ -44,20 +44,20 @@ public sealed record ChannelStats(double[] Mean, double[] Std)
                 throw new ArgumentException($"channel {c}: mean {Mean[c]} and std {Std[c]} cannot normalise (std must be positive and finite)");
     }
 
-    /// <summary>(<paramref name="images"/> − mean) / std per channel, as a new tensor in the current scope.</summary>
+    /// <summary>(<paramref name="images"/> − mean) / std per channel, as a new tensor in the current dispose scope.</summary>
     public Tensor Apply(Tensor images)
     {
         Validate();
-        var shape = images.Shape;
+        var shape = images.shape;
         if (shape.Length < 2 || shape[1] != Channels)
             throw new ArgumentException($"images of shape [{string.Join(", ", shape)}] do not have {Channels} channels in dimension 1", nameof(images));
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         var broadcast = new long[shape.Length];
         Array.Fill(broadcast, 1L);
         broadcast[1] = Channels;
-        var mean = FromArray(Mean, broadcast, images.Device).To(images.DType);
-        var std = FromArray(Std, broadcast, images.Device).To(images.DType);
-        return scope.Return((images - mean).DivInPlace(std));
+        var mean = tensor(Mean, broadcast, device: images.device).to(images.dtype);
+        var std = tensor(Std, broadcast, device: images.device).to(images.dtype);
+        return (images - mean).div_(std).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -102,10 +103,11 @@ public static class Cifar10
 
     private static (Tensor Images, Tensor Labels) ToTensors(byte[] pixels, byte[] labels)
     {
-        using var scope = NewScope();
-        var raw = FromArray(pixels, [labels.Length, Channels, Side, Side]);
-        var images = raw.To(DType.Float32).DivInPlace(255.0);
-        var targets = FromArray(labels).To(DType.Int64);
-        return (images.DetachFromScope(), targets.DetachFromScope());
+        TorchRuntime.Ensure();
+        using var scope = NewDisposeScope();
+        var raw = tensor(pixels, [labels.Length, Channels, Side, Side]);
+        var images = raw.to(ScalarType.Float32).div_(255.0);
+        var targets = tensor(labels).to(ScalarType.Int64);
+        return (images.DetachFromDisposeScope(), targets.DetachFromDisposeScope());
     }
 }

@@ -1,5 +1,6 @@
 using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -7,18 +8,18 @@ namespace Symmetry.Core.Data;
 /// Splits a <see cref="TensorDataset"/> into mini-batches, epoch by epoch.
 /// </summary>
 /// <remarks>
-/// <para>With <see cref="Shuffle"/>, the order of epoch e is <c>RandPerm(N)</c> drawn from a generator seeded with
+/// <para>With <see cref="Shuffle"/>, the order of epoch e is <c>torch.randperm(N)</c> drawn from a generator seeded with
 /// <c>Seeds.Derive(seed, "data-order/epoch-e")</c>: it depends only on (seed, e), so a resumed run sees the same
 /// order. Without it (test sets) the order is 0 … N−1. Augmentation, when configured, draws from a generator
 /// seeded with <c>Seeds.Derive(seed, "augment/epoch-e")</c>, consumed batch after batch.</para>
-/// <para>Each batch (x, y) is created in the scope that is current when the enumeration moves to it, and is
+/// <para>Each batch (x, y) is created in the dispose scope that is current when the enumeration moves to it, and is
 /// released when the enumeration moves on or ends: open a scope in the loop body for the tensors computed from it,
-/// and take <see cref="Tensor.Alias"/> or <see cref="Tensor.Clone"/> of a batch to keep it longer.</para>
+/// and take <c>alias()</c> or <c>clone()</c> of a batch (detached from its scope) to keep it longer.</para>
 /// <code>
 /// foreach (var (x, y) in loader.Epoch(epoch))
 /// {
-///     using var scope = Torch.NewScope();
-///     var loss = Functional.CrossEntropy(model.Forward(x), y);
+///     using var scope = torch.NewDisposeScope();
+///     var loss = torch.nn.functional.cross_entropy(model.call(x), y);
 ///     …
 /// }
 /// </code>
@@ -38,6 +39,8 @@ public sealed class DataLoader
         Augmentation? augmentation = null, Device? device = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        ArgumentNullException.ThrowIfNull(dataset);
+        TorchRuntime.Ensure();
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -90,9 +93,9 @@ public sealed class DataLoader
             for (var i = 0L; i < sequential.LongLength; i++) sequential[i] = i;
             return sequential;
         }
-        using var scope = NewScope();
-        using var generator = new Generator(OrderSeed(Seed, epoch));
-        return RandPerm(Dataset.Count, generator).ToArray<long>();
+        using var scope = NewDisposeScope();
+        using var generator = Generators.Create(OrderSeed(Seed, epoch));
+        return randperm(Dataset.Count, dtype: ScalarType.Int64, generator: generator).data<long>().ToArray();
     }
 
     /// <summary>The batches (x, y) of epoch <paramref name="epoch"/>: images (B, …) as float and labels (B) as
@@ -102,7 +105,7 @@ public sealed class DataLoader
     {
         var order = Order(epoch);
         var batches = BatchCount;
-        using var augmentGenerator = Augmentation is null ? null : new Generator(AugmentSeed(Seed, epoch));
+        using var augmentGenerator = Augmentation is null ? null : Generators.Create(AugmentSeed(Seed, epoch));
         (Tensor X, Tensor Y)? previous = null;
         try
         {
@@ -125,16 +128,16 @@ public sealed class DataLoader
 
     private (Tensor X, Tensor Y) MakeBatch(long[] indices, Generator? augmentGenerator)
     {
-        using var scope = NewScope();
-        var index = FromArray(indices, Dataset.Device);
+        using var scope = NewDisposeScope();
+        var index = tensor(indices, device: Dataset.Device);
         var (x, y) = Dataset.Gather(index);
         if (Device is { } device)
         {
-            x = x.To(device);
-            y = y.To(device);
+            x = x.to(device);
+            y = y.to(device);
         }
         if (Augmentation is not null && augmentGenerator is not null) x = Augmentation.Apply(x, augmentGenerator, Dataset.Normalization);
-        return (scope.Return(x), scope.Return(y));
+        return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
     }
 
     private static void Release((Tensor X, Tensor Y)? batch)

@@ -1,4 +1,6 @@
 using Symmetry.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -85,6 +87,7 @@ public static class DataSets
     {
         var directory = path ?? Mnist.FashionMnistDirectory;
         var (format, folder) = Detect(directory, isDefault: path is null);
+        TorchRuntime.Ensure();
         var name = format == DataFormat.Cifar10Binary ? "cifar10" : IdxName(directory, isDefault: path is null);
         var classCount = format == DataFormat.Cifar10Binary ? Cifar10.ClassCount : Mnist.ClassCount;
         TensorDataset? train = null, test = null;
@@ -98,7 +101,7 @@ public static class DataSets
                 train = Replace(train, train.Normalize(stats));
                 test = Replace(test, test.Normalize(stats));
             }
-            if (device is { } d && d != Device.Cpu)
+            if (device is { } d && d.type != DeviceType.CPU)
             {
                 train = Replace(train, train.To(d));
                 test = Replace(test, test.To(d));

@@ -1,5 +1,6 @@
 using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -31,10 +32,11 @@ public static class Mnist
             throw new DataFormatException(labelPath, $"{labelDims[0]} labels for {imageDims[0]} images in {imagePath}");
         var outOfRange = labels.FirstOrDefault(l => l > 9);
         if (outOfRange > 9) throw new DataFormatException(labelPath, $"label {outOfRange} is outside 0..9");
-        using var scope = NewScope();
-        var raw = FromArray(pixels, [imageDims[0], 1, imageDims[1], imageDims[2]]);
-        var images = raw.To(DType.Float32).DivInPlace(255.0);
-        var targets = FromArray(labels).To(DType.Int64);
-        return (images.DetachFromScope(), targets.DetachFromScope());
+        TorchRuntime.Ensure();
+        using var scope = NewDisposeScope();
+        var raw = tensor(pixels, [imageDims[0], 1, imageDims[1], imageDims[2]]);
+        var images = raw.to(ScalarType.Float32).div_(255.0);
+        var targets = tensor(labels).to(ScalarType.Int64);
+        return (images.DetachFromDisposeScope(), targets.DetachFromDisposeScope());
     }
 }

@@ -1,5 +1,5 @@
-using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Data;
 
@@ -11,20 +11,20 @@ namespace Symmetry.Core.Data;
 public sealed class TensorDataset : IDisposable
 {
     /// <summary>A data set named <paramref name="name"/> that takes ownership of <paramref name="images"/>
-    /// (N, …) and <paramref name="labels"/> (N): both are taken out of their scope and freed with the data set.</summary>
+    /// (N, …) and <paramref name="labels"/> (N): both are detached from their dispose scope and freed with the data set.</summary>
     /// <exception cref="ArgumentException">The labels are not a vector of int64 with one entry per image.</exception>
     public TensorDataset(string name, Tensor images, Tensor labels, ChannelStats? normalization = null)
     {
-        var imageShape = images.Shape;
-        var labelShape = labels.Shape;
+        var imageShape = images.shape;
+        var labelShape = labels.shape;
         if (imageShape.Length < 1) throw new ArgumentException("images need a sample dimension (N, …)", nameof(images));
         if (labelShape.Length != 1 || labelShape[0] != imageShape[0])
             throw new ArgumentException($"{name}: labels of shape [{string.Join(", ", labelShape)}] do not match {imageShape[0]} images", nameof(labels));
-        if (labels.DType != DType.Int64)
-            throw new ArgumentException($"{name}: labels must be int64 (class indices), not {labels.DType}", nameof(labels));
+        if (labels.dtype != ScalarType.Int64)
+            throw new ArgumentException($"{name}: labels must be int64 (class indices), not {labels.dtype}", nameof(labels));
         Name = name;
-        Images = images.DetachFromScope();
-        Labels = labels.DetachFromScope();
+        Images = images.DetachFromDisposeScope();
+        Labels = labels.DetachFromDisposeScope();
         Normalization = normalization;
         Count = imageShape[0];
         SampleShape = imageShape[1..];
@@ -52,7 +52,7 @@ public sealed class TensorDataset : IDisposable
     public ChannelStats? Normalization { get; }
 
     /// <summary>Where the tensors live.</summary>
-    public Device Device => Images.Device;
+    public Device Device => Images.device;
 
     /// <summary>Per-channel mean and standard deviation of the images (channel = dimension 1).</summary>
     public ChannelStats ComputeChannelStats() => ChannelStats.Compute(Images);
@@ -62,8 +62,8 @@ public sealed class TensorDataset : IDisposable
     /// <exception cref="ArgumentException">The channel count differs or a standard deviation is not positive.</exception>
     public TensorDataset Normalize(ChannelStats stats)
     {
-        using var scope = NewScope();
-        return new TensorDataset(Name, stats.Apply(Images), Labels.Clone(), stats);
+        using var scope = NewDisposeScope();
+        return new TensorDataset(Name, stats.Apply(Images), Labels.clone(), stats);
     }
 
     /// <summary>A new data set normalised by its own per-channel statistics (see <see cref="ComputeChannelStats"/>).</summary>
@@ -72,22 +72,22 @@ public sealed class TensorDataset : IDisposable
     /// <summary>A copy on <paramref name="device"/>.</summary>
     public TensorDataset To(Device device)
     {
-        using var scope = NewScope();
-        return new TensorDataset(Name, Images.To(device).Clone(), Labels.To(device).Clone(), Normalization);
+        using var scope = NewDisposeScope();
+        return new TensorDataset(Name, Images.to(device).clone(), Labels.to(device).clone(), Normalization);
     }
 
     /// <summary>A copy of the first <paramref name="count"/> samples (all of them when there are fewer).</summary>
     public TensorDataset Take(long count)
     {
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "sample count cannot be negative");
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         var n = Math.Min(count, Count);
-        return new TensorDataset(Name, Images.Narrow(0, 0, n).Clone(), Labels.Narrow(0, 0, n).Clone(), Normalization);
+        return new TensorDataset(Name, Images.narrow(0, 0, n).clone(), Labels.narrow(0, 0, n).clone(), Normalization);
     }
 
     /// <summary>Copies of the samples at <paramref name="indices"/> (int64, on <see cref="Device"/>), created in the
-    /// current scope.</summary>
-    public (Tensor Images, Tensor Labels) Gather(Tensor indices) => (Images.IndexSelect(0, indices), Labels.IndexSelect(0, indices));
+    /// current dispose scope.</summary>
+    public (Tensor Images, Tensor Labels) Gather(Tensor indices) => (Images.index_select(0, indices), Labels.index_select(0, indices));
 
     /// <summary>Frees the images and labels.</summary>
     public void Dispose()

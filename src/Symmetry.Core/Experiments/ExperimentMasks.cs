@@ -1,21 +1,30 @@
 using Symmetry.Core.Masks;
-using Symmetry.Torch.NN;
+using Symmetry.Core.Models;
 
 namespace Symmetry.Core.Experiments;
 
 /// <summary>Applies a <see cref="MaskRecipe"/> to a model: draws the mask from the recipe's seed, propagates it when
-/// asked, and sets it on the parameters (replacing any earlier mask of those layers).</summary>
+/// asked, and sets it as the model's mask (its entries replace any earlier mask of those layers; other layers keep
+/// theirs).</summary>
 internal static class ExperimentMasks
 {
-    internal static void Apply(Module model, MaskRecipe recipe)
+    internal static void Apply(ZooModel model, MaskRecipe recipe)
     {
         using var drawn = ModelMasks.Create(model, recipe.MaskType, recipe.Sparsity, recipe.Seed);
         if (!recipe.Propagate)
         {
-            drawn.ApplyTo(model);
+            SetMerged(model, drawn);
             return;
         }
         using var propagated = MaskPropagation.Propagate(model, drawn);
-        propagated.ApplyTo(model);
+        SetMerged(model, propagated);
+    }
+
+    /// <summary>Sets the model's mask to its current one with <paramref name="entries"/>' layers replaced.</summary>
+    internal static void SetMerged(ZooModel model, ModelMask entries)
+    {
+        using var merged = model.Mask?.Clone() ?? new ModelMask();
+        foreach (var (name, mask) in entries) merged.Add(name, mask);
+        model.SetMask(merged);
     }
 }

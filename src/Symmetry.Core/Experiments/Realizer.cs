@@ -3,9 +3,8 @@ using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using Symmetry.Torch.Optim;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Experiments;
 
@@ -24,11 +23,13 @@ public sealed class Realizer
     /// <param name="store">Where realised states are recorded.</param>
     /// <param name="checkpointDirectory">Where state checkpoints are written (<c>&lt;key&gt;.safetensors</c>).</param>
     /// <param name="data">Gives the data splits for a state's data path (null = default); called only for training.</param>
-    /// <param name="device">Device to train on.</param>
+    /// <param name="device">Device to train on (null: the CPU).</param>
+    /// <exception cref="ArgumentException">A CUDA device this process cannot use.</exception>
     public Realizer(IStateStore store, string checkpointDirectory, Func<string?, DataSplits> data, Device? device = null)
     {
         (this.store, this.checkpointDirectory, this.data) = (store, checkpointDirectory, data);
-        Device = device ?? Device.Cpu;
+        TorchRuntime.Ensure();
+        Device = DeviceCheck.Require(device ?? CPU);
     }
 
     /// <summary>Device for training.</summary>
@@ -80,7 +81,7 @@ public sealed class Realizer
 
     private static ZooModel Build(ExperimentState state, ulong seed)
     {
-        using var init = Generator.ForPurpose(seed, "init");
+        using var init = Generators.ForPurpose(seed, "init");
         return ModelZoo.Create(state.Model, state.Config, init);
     }
 
@@ -93,14 +94,8 @@ public sealed class Realizer
             case TrainRecipe train:
                 Train(state, train, model);
                 break;
-            case PruneRecipe { Structured: true } prune:
-                StructuredPruning.InputChannels(model, prune.Fraction);
-                break;
-            case PruneRecipe { Global: true } prune:
-                MagnitudePruning.Global(model, prune.Fraction, prune.OutputFraction);
-                break;
             case PruneRecipe prune:
-                MagnitudePruning.LayerWise(model, prune.Fraction, prune.OutputFraction);
+                Prune(prune, model);
                 break;
             case ReinitRecipe reinit:
                 Reinitialise(state, reinit, model);
@@ -113,20 +108,34 @@ public sealed class Realizer
         }
     }
 
+    /// <summary>Prunes by the recipe: the pruning functions return the new mask, which becomes the model's.</summary>
+    private static void Prune(PruneRecipe prune, ZooModel model)
+    {
+        using var pruned = prune switch
+        {
+            { Structured: true } => StructuredPruning.InputChannels(model, model.Mask, prune.Fraction),
+            { Global: true } => MagnitudePruning.Global(model, model.Mask, prune.Fraction, prune.OutputFraction),
+            _ => MagnitudePruning.LayerWise(model, model.Mask, prune.Fraction, prune.OutputFraction),
+        };
+        model.SetMask(pruned);
+    }
+
     private void Train(ExperimentState state, TrainRecipe recipe, ZooModel model)
     {
         var splits = data(state.Data);
-        model.To(Device);
-        using Optimizer optimizer = recipe.Optimizer switch
+        model.to(Device);
+        // Built after the move (.to makes new parameters). Adam's and SGD's weight decay is L2, added to the gradient.
+        var parameters = model.parameters().ToList();
+        using optim.Optimizer optimizer = recipe.Optimizer switch
         {
-            "adam" => new Adam(model.Parameters(), recipe.LearningRate, weightDecay: recipe.WeightDecay),
-            "sgd" => new Sgd(model.Parameters(), recipe.LearningRate, recipe.Momentum, recipe.WeightDecay),
+            "adam" => optim.Adam(parameters, recipe.LearningRate, weight_decay: recipe.WeightDecay),
+            "sgd" => optim.SGD(parameters, recipe.LearningRate, momentum: recipe.Momentum, weight_decay: recipe.WeightDecay),
             var other => throw new ArgumentException($"unknown optimizer '{other}': use adam or sgd"),
         };
         var options = new TrainerOptions { Epochs = recipe.Epochs, Seed = recipe.Seed, Device = Device, EvaluateTrainSet = false };
         using var trainer = new Trainer(model, optimizer, new LoaderData(splits, recipe.BatchSize, recipe.Seed), options);
         trainer.Run(afterEpoch: (t, _) => OnTrainingEpoch?.Invoke(state, t));
-        model.To(Device.Cpu);
+        model.to(CPU);
     }
 
     private void Reinitialise(ExperimentState state, ReinitRecipe recipe, ZooModel model)
@@ -137,9 +146,14 @@ public sealed class Realizer
             "random" => Build(state, recipe.Seed),
             var other => throw new ArgumentException($"unknown reinit mode '{other}': use rewind or random"),
         };
-        using var scope = NewScope();
-        using var weights = source.StateDict();
-        // Parameter.Assign keeps each parameter's mask applied. Buffers (BatchNorm statistics) stay those of this state.
-        foreach (var (name, parameter) in model.NamedParameters()) parameter.Assign(weights[name]);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            var weights = source.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+            // Buffers (BatchNorm statistics) stay those of this state.
+            foreach (var (name, parameter) in model.named_parameters()) parameter.copy_(weights[name]);
+        }
+        // This state's mask stays: the rewound or redrawn weights are masked again.
+        model.ApplyMask();
     }
 }

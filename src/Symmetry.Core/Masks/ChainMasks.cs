@@ -1,6 +1,5 @@
-using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Masks;
 
@@ -26,18 +25,18 @@ internal sealed class ChainMasks
     /// <summary>Reads the chain of <paramref name="model"/> and the entries of <paramref name="mask"/> for it.</summary>
     /// <exception cref="NotSupportedException">Not a plain chain (see <see cref="PrunableLayers.Chain"/>).</exception>
     /// <exception cref="ArgumentException">An entry whose shape differs from the layer's weight.</exception>
-    public static ChainMasks Read(Module model, ModelMask mask)
+    public static ChainMasks Read(nn.Module model, ModelMask mask)
     {
         var layers = PrunableLayers.Chain(model);
         var data = new float[]?[layers.Count];
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         for (var i = 0; i < layers.Count; i++)
         {
             if (!mask.TryGet(layers[i].WeightName, out var tensor)) continue;
-            if (!tensor.Shape.SequenceEqual(layers[i].Shape))
+            if (!tensor.shape.SequenceEqual(layers[i].Shape))
                 throw new ArgumentException(
-                    $"mask of '{layers[i].WeightName}' has shape [{string.Join(", ", tensor.Shape)}], the weight [{string.Join(", ", layers[i].Shape)}]", nameof(mask));
-            data[i] = tensor.Detach().To(Device.Cpu).Ne(0).To(DType.Float32).Contiguous().ToArray<float>();
+                    $"mask of '{layers[i].WeightName}' has shape [{string.Join(", ", tensor.shape)}], the weight [{string.Join(", ", layers[i].Shape)}]", nameof(mask));
+            data[i] = tensor.detach().cpu().ne(0).to(ScalarType.Float32).contiguous().data<float>().ToArray();
         }
         return new ChainMasks(layers, data);
     }

@@ -1,5 +1,6 @@
 using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Masks;
 
@@ -21,13 +22,14 @@ public static class LayerMasks
     /// <exception cref="ArgumentOutOfRangeException">Sparsity NaN or outside [0, 1].</exception>
     /// <exception cref="ArgumentException">A shape of rank below 2 (biases are never masked) or with a size below 1;
     /// a no-input-ablation mask that the sparsity makes impossible.</exception>
+    /// <returns>A new float32 CPU tensor of <paramref name="shape"/>, in the current dispose scope.</returns>
     public static Tensor Draw(MaskType type, long[] shape, double sparsity, Generator generator, string layerName = "weight")
     {
         ArgumentNullException.ThrowIfNull(shape);
         MaskSparsity.Validate(sparsity);
         var (rows, fanIn) = NeuronView(shape, layerName);
         var data = DrawArray(type, rows, fanIn, sparsity, generator, layerName);
-        return FromArray(data, (long[])shape.Clone());
+        return tensor(data, (long[])shape.Clone(), ScalarType.Float32);
     }
 
     /// <summary>
@@ -47,11 +49,12 @@ public static class LayerMasks
     {
         ArgumentNullException.ThrowIfNull(generator);
         MaskSparsity.Validate(sparsity);
+        TorchRuntime.Ensure();
         if (rows < 1 || fanIn < 1) throw new ArgumentException($"layer '{layerName}': a mask needs at least one neuron and one input, got ({rows}, {fanIn})");
         var size = checked((int)(rows * fanIn));
         var (n, l) = ((int)rows, (int)fanIn);
         var mask = new float[size];
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         switch (type)
         {
             case MaskType.Random:
@@ -64,7 +67,7 @@ public static class LayerMasks
             }
             case MaskType.Bernoulli:
             {
-                var u = Rand([size], generator, DType.Float64).ToArray<double>();
+                var u = rand([size], ScalarType.Float64, generator: generator).data<double>().ToArray();
                 for (var i = 0; i < size; i++) mask[i] = u[i] < sparsity ? 0f : 1f;
                 break;
             }
@@ -152,7 +155,8 @@ public static class LayerMasks
 
     private static int[] Permutation(int n, Generator generator)
     {
-        var drawn = RandPerm(n, generator).ToArray<long>();
+        using var scope = NewDisposeScope();
+        var drawn = randperm(n, ScalarType.Int64, generator: generator).data<long>().ToArray();
         var result = new int[n];
         for (var i = 0; i < n; i++) result[i] = (int)drawn[i];
         return result;

@@ -1,5 +1,6 @@
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using Symmetry.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Masks;
 
@@ -19,32 +20,42 @@ namespace Symmetry.Core.Masks;
 /// unchanged. Propagation only ever zeroes entries. "Dead" is about connectivity: a dead unit still outputs the
 /// constant its bias (or a BatchNorm shift) gives, which the zeroed connections no longer pass on.</para>
 /// <para>Layers without a mask entry count as dense and stay without one: a dead unit feeding an unmasked layer keeps
-/// its connections there (mask every layer, the default of <see cref="ModelMasks.Create(Module, MaskType, double, ulong, bool)"/>,
+/// its connections there (mask every layer, the default of <see cref="ModelMasks.Create(nn.Module, MaskType, double, ulong, bool)"/>,
 /// to have them removed). Entries for parameters outside the chain are copied unchanged.</para>
 /// </remarks>
 public static class MaskPropagation
 {
     /// <summary>The propagated copy of <paramref name="mask"/> for <paramref name="model"/> (same names, same order);
-    /// neither argument is changed.</summary>
+    /// neither argument is changed. Any TorchSharp module that is a plain chain works (a zoo model or an
+    /// <c>nn.Sequential</c> of one's own).</summary>
     /// <exception cref="NotSupportedException">A residual / branching model or a layer sequence that is not a plain
     /// chain (see <see cref="PrunableLayers.Chain"/>).</exception>
     /// <exception cref="ArgumentException">A mask entry whose shape differs from its weight.</exception>
-    public static ModelMask Propagate(Module model, ModelMask mask, bool removeUnitsWithoutOutputs = false)
+    public static ModelMask Propagate(nn.Module model, ModelMask mask, bool removeUnitsWithoutOutputs = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(mask);
+        TorchRuntime.Ensure();
         var chain = ChainMasks.Read(model, mask);
         Run(chain, removeUnitsWithoutOutputs);
         var byName = new Dictionary<string, int>();
         for (var i = 0; i < chain.Count; i++) byName[chain.Layers[i].WeightName] = i;
         var result = new ModelMask();
-        using var scope = NewScope();
-        foreach (var (name, tensor) in mask)
+        try
         {
-            var propagated = byName.TryGetValue(name, out var i) && chain.Data[i] is { } data
-                ? FromArray(data, chain.Layers[i].Shape).To(tensor.Device)
-                : tensor.Clone();
-            result.SetOwned(name, propagated.DetachFromScope());
+            using var scope = NewDisposeScope();
+            foreach (var (name, tensor) in mask)
+            {
+                var propagated = byName.TryGetValue(name, out var i) && chain.Data[i] is { } data
+                    ? torch.tensor(data, chain.Layers[i].Shape, ScalarType.Float32).to(tensor.device)
+                    : tensor.clone();
+                result.SetOwned(name, propagated.DetachFromDisposeScope());
+            }
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
         }
         return result;
     }

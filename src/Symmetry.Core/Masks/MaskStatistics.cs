@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
-using Symmetry.Torch.NN;
+using Symmetry.Core.Models;
+using TorchSharp;
 
 namespace Symmetry.Core.Masks;
 
@@ -123,19 +124,18 @@ public sealed class MaskStatistics
 
     /// <summary>
     /// The statistics of <paramref name="mask"/> on <paramref name="model"/>'s chain of prunable layers; with
-    /// <paramref name="mask"/> null, of the masks the model's parameters carry now. Layers without an entry count as dense.
+    /// <paramref name="mask"/> null, of the mask the model holds (<see cref="ZooModel.Mask"/>) when it is a zoo model,
+    /// else of no mask (dense). Layers without an entry count as dense. Any TorchSharp module that is a plain chain
+    /// works (a zoo model or an <c>nn.Sequential</c> of one's own).
     /// </summary>
     /// <exception cref="NotSupportedException">A residual / branching model (see <see cref="PrunableLayers.Chain"/>).</exception>
     /// <exception cref="ArgumentException">A mask entry whose shape differs from its weight.</exception>
-    public static MaskStatistics Compute(Module model, ModelMask? mask = null)
+    public static MaskStatistics Compute(torch.nn.Module model, ModelMask? mask = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (mask is null)
-        {
-            using var own = ModelMask.FromModule(model);
-            return Compute(ChainMasks.Read(model, own));
-        }
-        return Compute(ChainMasks.Read(model, mask));
+        if ((mask ?? (model as ZooModel)?.Mask) is { } given) return Compute(ChainMasks.Read(model, given));
+        using var dense = new ModelMask();
+        return Compute(ChainMasks.Read(model, dense));
     }
 
     internal static MaskStatistics Compute(ChainMasks chain)
@@ -238,7 +238,7 @@ public sealed record MaskReport(MaskStatistics Mask, MaskStatistics Propagated)
     /// <summary>Statistics of <paramref name="mask"/> on <paramref name="model"/> and of its propagation (computed
     /// without changing either).</summary>
     /// <exception cref="NotSupportedException">A residual / branching model.</exception>
-    public static MaskReport Create(Module model, ModelMask mask, bool removeUnitsWithoutOutputs = false)
+    public static MaskReport Create(torch.nn.Module model, ModelMask mask, bool removeUnitsWithoutOutputs = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(mask);

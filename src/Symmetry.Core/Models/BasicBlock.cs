@@ -1,5 +1,6 @@
-using Symmetry.Torch;
-using Symmetry.Torch.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Models;
 
@@ -10,17 +11,25 @@ namespace Symmetry.Core.Models;
 /// <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c> and, when present, <c>shortcut</c> (<c>shortcut.0</c> the
 /// convolution, <c>shortcut.1</c> the BatchNorm).
 /// </summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 {
-    internal BasicBlock(LayerStack stack, long inChannels, long outChannels, long stride)
+    internal BasicBlock(LayerStack stack, long inChannels, long outChannels, long stride) : base(nameof(BasicBlock))
     {
         (InChannels, OutChannels, Stride) = (inChannels, outChannels, stride);
-        Conv1 = RegisterModule("conv1", stack.NewConv(inChannels, outChannels, 3, stride, 1, bias: false));
-        Bn1 = RegisterModule("bn1", new BatchNorm2d(outChannels));
-        Conv2 = RegisterModule("conv2", stack.NewConv(outChannels, outChannels, 3, 1, 1, bias: false));
-        Bn2 = RegisterModule("bn2", new BatchNorm2d(outChannels));
+        // Created (and so initialised) in this order: conv1, conv2, then the shortcut's conv.
+        Conv1 = stack.NewConv(inChannels, outChannels, 3, stride, 1, bias: false);
+        register_module("conv1", Conv1);
+        Bn1 = nn.BatchNorm2d(outChannels);
+        register_module("bn1", Bn1);
+        Conv2 = stack.NewConv(outChannels, outChannels, 3, 1, 1, bias: false);
+        register_module("conv2", Conv2);
+        Bn2 = nn.BatchNorm2d(outChannels);
+        register_module("bn2", Bn2);
         if (stride != 1 || inChannels != outChannels)
-            Shortcut = RegisterModule("shortcut", new Sequential(stack.NewConv(inChannels, outChannels, 1, stride, 0, bias: false), new BatchNorm2d(outChannels)));
+        {
+            Shortcut = nn.Sequential(stack.NewConv(inChannels, outChannels, 1, stride, 0, bias: false), nn.BatchNorm2d(outChannels));
+            register_module("shortcut", Shortcut);
+        }
     }
 
     /// <summary>Input channels.</summary>
@@ -48,10 +57,11 @@ public sealed class BasicBlock : Module
     public Sequential? Shortcut { get; }
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input)
+    public override Tensor forward(Tensor input)
     {
-        var body = Bn2.Forward(Conv2.Forward(Bn1.Forward(Conv1.Forward(input)).Relu()));
-        var skip = Shortcut is null ? input : Shortcut.Forward(input);
-        return (body + skip).Relu();
+        using var scope = NewDisposeScope();
+        var body = Bn2.call(Conv2.call(Bn1.call(Conv1.call(input)).relu()));
+        var skip = Shortcut is null ? input : Shortcut.call(input);
+        return (body + skip).relu().MoveToOuterDisposeScope();
     }
 }

@@ -9,8 +9,8 @@ public enum InitScheme
     PyTorchDefault,
 
     /// <summary>Keras-style He-uniform for weights and biases (LaPerm): weight U(−√(6/fan_in), √(6/fan_in))
-    /// (<see cref="Symmetry.Torch.NN.Init.KaimingUniform"/>), bias U(−√(6/n), √(6/n)) with n its length
-    /// (<see cref="Symmetry.Torch.NN.Init.HeUniformBias"/>).</summary>
+    /// (<see cref="Symmetry.Torch.SeededInit.KaimingUniform"/>), bias U(−√(6/n), √(6/n)) with n its length
+    /// (<see cref="Symmetry.Torch.SeededInit.HeUniformBias"/>).</summary>
     HeUniform,
 
     /// <summary>Kaiming normal (fan-in, ReLU gain): weight N(0, 2/fan_in); bias 0.</summary>

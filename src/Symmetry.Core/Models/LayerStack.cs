@@ -1,6 +1,8 @@
 using System.Globalization;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Models;
 
@@ -11,6 +13,11 @@ namespace Symmetry.Core.Models;
 /// smallest input a model takes. Linear and Conv2d layers are initialised as they are created, in definition order,
 /// with the requested <see cref="InitScheme"/>.
 /// </summary>
+/// <remarks>TorchSharp's Linear and Conv2d constructors draw PyTorch's default init from libtorch's global generator.
+/// The stack saves the global generator's state before each such constructor and restores it after, then overwrites
+/// the weights by drawing the scheme (PyTorch's default included) from the caller's generator: the caller's generator
+/// sees exactly the scheme's draws, layer by layer, and the global generator is left as if the constructor had drawn
+/// nothing (with a null generator the scheme itself draws from the global one, once per layer, as before).</remarks>
 internal sealed class LayerStack : IDisposable
 {
     private readonly string model;
@@ -18,8 +25,7 @@ internal sealed class LayerStack : IDisposable
     private readonly InitScheme scheme;
     private readonly Generator? generator;
     private readonly Generator? dropoutGenerator;
-    private readonly Generator? scratch;
-    private readonly Stack<List<Module>> open = new();
+    private readonly Stack<List<nn.Module<Tensor, Tensor>>> open = new();
     private readonly Stack<int> counts = new();
 
     private LayerStack(string model, ModelConfig config, bool dry, InitScheme scheme, Generator? generator, Generator? dropoutGenerator)
@@ -29,13 +35,10 @@ internal sealed class LayerStack : IDisposable
         this.scheme = scheme;
         this.generator = generator;
         this.dropoutGenerator = dropoutGenerator;
-        // The layers draw PyTorch's default init as they are constructed; when another scheme overwrites it, those
-        // draws go to a throw-away stream so that the caller's generator sees exactly the scheme's draws.
-        if (!dry && scheme != InitScheme.PyTorchDefault) scratch = new Generator(0);
         Channels = config.InputChannels;
         Height = config.ImageSize;
         Width = config.ImageSize;
-        open.Push(new List<Module>());
+        open.Push(new List<nn.Module<Tensor, Tensor>>());
         counts.Push(0);
     }
 
@@ -104,7 +107,7 @@ internal sealed class LayerStack : IDisposable
         var (h, w) = (Out(Height, kernel, s, 0), Out(Width, kernel, s, 0));
         var what = $"{(max ? "max" : "average")}-pool {kernel}×{kernel}, stride {s}";
         if (h < 1 || w < 1) throw TooSmall(what, $"{Height}×{Width}", $"{h}×{w}");
-        Add(dry ? null : max ? new MaxPool2d(kernel, s) : new AvgPool2d(kernel, s));
+        Add(dry ? null : max ? nn.MaxPool2d(kernel, s) : nn.AvgPool2d(kernel, s));
         (Height, Width) = (h, w);
     }
 
@@ -112,7 +115,7 @@ internal sealed class LayerStack : IDisposable
     public void GlobalAvgPool()
     {
         RequireSpatial("global pool");
-        Add(dry ? null : new AdaptiveAvgPool2d(1, 1));
+        Add(dry ? null : nn.AdaptiveAvgPool2d((1L, 1L)));
         (Height, Width) = (1, 1);
     }
 
@@ -121,7 +124,7 @@ internal sealed class LayerStack : IDisposable
     {
         RequireSpatial("global pool");
         if (Height != Width) throw new ArgumentException($"model '{model}': global max pooling needs a square activation, got {Height}×{Width}", "config");
-        Add(dry ? null : new MaxPool2d(Height, Height));
+        Add(dry ? null : nn.MaxPool2d(Height, Height));
         (Height, Width) = (1, 1);
     }
 
@@ -129,7 +132,7 @@ internal sealed class LayerStack : IDisposable
     public void Flatten()
     {
         RequireSpatial("flatten");
-        Add(dry ? null : new Flatten());
+        Add(dry ? null : nn.Flatten());
         Features = Channels * Height * Width;
         IsFlat = true;
     }
@@ -145,24 +148,24 @@ internal sealed class LayerStack : IDisposable
     }
 
     /// <summary>BatchNorm2d on channels, or BatchNorm1d on flat features.</summary>
-    public void BatchNorm() => Add(dry ? null : IsFlat ? new BatchNorm1d(Features) : new BatchNorm2d(Channels));
+    public void BatchNorm() => Add(dry ? null : IsFlat ? nn.BatchNorm1d(Features) : nn.BatchNorm2d(Channels));
 
     /// <summary>ReLU.</summary>
-    public void Relu() => Add(dry ? null : new ReLU());
+    public void Relu() => Add(dry ? null : nn.ReLU());
 
     /// <summary>Dropout with probability <paramref name="p"/> (present even when p = 0, so layer numbers do not
-    /// depend on the rate), drawing from the zoo's dropout generator.</summary>
-    public void Dropout(double p) => Add(dry ? null : new Dropout(p, dropoutGenerator));
+    /// depend on the rate), a <see cref="SeededDropout"/> drawing from the zoo's dropout generator.</summary>
+    public void Dropout(double p) => Add(dry ? null : new SeededDropout(p, dropoutGenerator));
 
     /// <summary>Adds a nested Sequential (e.g. a ResNet stage) holding the layers <paramref name="body"/> adds.</summary>
     public void Group(Action body)
     {
-        open.Push(new List<Module>());
+        open.Push(new List<nn.Module<Tensor, Tensor>>());
         counts.Push(0);
         body();
         var modules = open.Pop();
         counts.Pop();
-        Add(dry ? null : new Sequential(modules.ToArray()));
+        Add(dry ? null : nn.Sequential(modules));
     }
 
     /// <summary>A ResNet v1 basic block to <paramref name="outChannels"/> channels with the given stride.</summary>
@@ -182,7 +185,7 @@ internal sealed class LayerStack : IDisposable
         if (!IsFlat || Features != classes)
             throw new InvalidOperationException($"model '{model}' ends in {(IsFlat ? Features + " features" : SpatialText)}, not {classes} logits (internal error)");
         if (dry) return null;
-        var layers = new Sequential(open.Peek().ToArray());
+        var layers = nn.Sequential(open.Peek());
         open.Peek().Clear();
         return layers;
     }
@@ -192,48 +195,62 @@ internal sealed class LayerStack : IDisposable
     /// <summary>A Conv2d initialised with the stack's scheme (used by blocks too).</summary>
     public Conv2d NewConv(long inChannels, long outChannels, long kernel, long stride, long padding, bool bias)
     {
-        var conv = new Conv2d(inChannels, outChannels, kernel, stride, padding, bias, generator: ConstructionGenerator);
-        Initialise(conv.Weight.Value, conv.Bias?.Value);
+        var conv = WithoutGlobalDraws(() => nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding, bias: bias));
+        Initialise(conv.weight!, conv.bias);
         return conv;
     }
 
     private Linear NewLinear(long inFeatures, long outFeatures, bool bias)
     {
-        var linear = new Linear(inFeatures, outFeatures, bias, ConstructionGenerator);
-        Initialise(linear.Weight.Value, linear.Bias?.Value);
+        var linear = WithoutGlobalDraws(() => nn.Linear(inFeatures, outFeatures, hasBias: bias));
+        Initialise(linear.weight!, linear.bias);
         return linear;
     }
 
-    private Generator? ConstructionGenerator => scheme == InitScheme.PyTorchDefault ? generator : scratch;
+    /// <summary>Runs a TorchSharp layer constructor, then puts libtorch's global generator back in the state it had
+    /// before, so that the constructor's own default-init draws leave no trace.</summary>
+    private static T WithoutGlobalDraws<T>(Func<T> construct)
+    {
+        using var state = get_rng_state();
+        try
+        {
+            return construct();
+        }
+        finally
+        {
+            set_rng_state(state);
+        }
+    }
 
     private void Initialise(Tensor weight, Tensor? bias)
     {
         switch (scheme)
         {
             case InitScheme.PyTorchDefault:
-                return; // drawn by the layer's constructor from the caller's generator
+                SeededInit.PyTorchDefault(weight, bias, generator);
+                return;
             case InitScheme.HeUniform:
-                Init.KaimingUniform(weight, generator);
-                if (bias is not null) Init.HeUniformBias(bias, generator);
+                SeededInit.KaimingUniform(weight, generator);
+                if (bias is not null) SeededInit.HeUniformBias(bias, generator);
                 return;
             case InitScheme.KaimingNormal:
-                Init.KaimingNormal(weight, generator);
+                SeededInit.KaimingNormal(weight, generator);
                 break;
             case InitScheme.GlorotUniform:
-                Init.GlorotUniform(weight, generator);
+                SeededInit.GlorotUniform(weight, generator);
                 break;
             case InitScheme.GlorotNormal:
-                Init.GlorotNormal(weight, generator);
+                SeededInit.GlorotNormal(weight, generator);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "unknown init scheme");
         }
-        if (bias is not null) Init.Constant(bias, 0);
+        if (bias is not null) SeededInit.Constant(bias, 0);
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private void Add(Module? module)
+    private void Add(nn.Module<Tensor, Tensor>? module)
     {
         if (module is not null) open.Peek().Add(module);
         counts.Push(counts.Pop() + 1);
@@ -250,11 +267,9 @@ internal sealed class LayerStack : IDisposable
     private InputTooSmallException TooSmall(string layer, string from, string to) =>
         new($"layer {NextName} ({layer}) would turn {from} into {to}");
 
-    /// <summary>Frees the scratch generator, and any layers built but not handed out by <see cref="Finish"/>
-    /// (a build that failed half way).</summary>
+    /// <summary>Frees any layers built but not handed out by <see cref="Finish"/> (a build that failed half way).</summary>
     public void Dispose()
     {
-        scratch?.Dispose();
         foreach (var group in open)
             foreach (var module in group) module.Dispose();
         open.Clear();

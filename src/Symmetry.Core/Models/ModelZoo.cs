@@ -1,5 +1,6 @@
 using System.Globalization;
 using Symmetry.Torch;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Models;
 
@@ -45,11 +46,14 @@ public static class ModelZoo
     public static InitScheme DefaultInit(string name) => Find(name).DefaultInit;
 
     /// <summary>
-    /// Builds model <paramref name="name"/> for <paramref name="config"/> on the CPU (move it with
-    /// <see cref="Symmetry.Torch.NN.Module.To"/>). Every Linear and Conv2d is initialised with the config's init scheme
-    /// (or the family's default), drawing from <paramref name="generator"/> layer by layer in definition order, weight
-    /// then bias (null: libtorch's global generator). Dropout layers draw their masks from
-    /// <paramref name="dropoutGenerator"/> (null: the global generator); the model does not own either generator.
+    /// Builds model <paramref name="name"/> for <paramref name="config"/> on the CPU (move it with <c>model.to(device)</c>,
+    /// before building an optimizer). Every Linear and Conv2d is initialised with the config's init scheme (or the
+    /// family's default), drawing from <paramref name="generator"/> layer by layer in definition order, weight then bias
+    /// (null: libtorch's global generator); TorchSharp's own default-init draws in the layer constructors are undone, so
+    /// the global generator is touched only when <paramref name="generator"/> is null. Dropout layers
+    /// (<see cref="SeededDropout"/>) draw their masks from <paramref name="dropoutGenerator"/> (null: the global
+    /// generator); the model does not own either generator. The model owns its parameters and buffers (they belong to
+    /// no dispose scope): dispose the model to free them.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; a config field the model does not use or out of range; an input
     /// too small for the model's layers (the message names the layer and the smallest input size that works).</exception>
@@ -59,10 +63,16 @@ public static class ModelZoo
         var definition = Find(name);
         Validate(definition, config);
         var scheme = config.Init ?? definition.DefaultInit;
+        TorchRuntime.Ensure();
+        // The scope frees the layer constructors' temporaries (TorchSharp's Conv2d leaves one behind); the model's
+        // parameters and buffers are detached from every scope and owned by the model, also when the caller has a scope open.
+        using var scope = NewDisposeScope();
         using var stack = LayerStack.Build(definition.Name, config, scheme, generator, dropoutGenerator);
         definition.Build(stack, config);
-        var layers = stack.Finish(config.Classes)!;
-        return new ZooModel(definition.Name, config, scheme, layers);
+        var model = new ZooModel(definition.Name, config, scheme, stack.Finish(config.Classes)!);
+        foreach (var parameter in model.parameters()) parameter.DetachFromDisposeScope();
+        foreach (var buffer in model.buffers()) buffer.DetachFromDisposeScope();
+        return model;
     }
 
     /// <summary>Checks that <see cref="Create"/> would accept (<paramref name="name"/>, <paramref name="config"/>),

@@ -1,5 +1,5 @@
-using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -28,11 +28,11 @@ public static class LaPermRearrangement
     public static Tensor SortedRows(Tensor theta0)
     {
         ArgumentNullException.ThrowIfNull(theta0);
-        var (rows, fanIn) = RowShape(theta0.Shape, nameof(theta0));
-        using var scope = NewScope();
-        using var noGrad = NoGrad();
-        var (values, _) = theta0.Detach().Reshape(rows, fanIn).Sort(dim: 1, stable: true);
-        return scope.Return(values.Contiguous());
+        var (rows, fanIn) = RowShape(theta0.shape, nameof(theta0));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (values, _) = theta0.detach().reshape(rows, fanIn).sort(dim: 1, stable: true);
+        return values.contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -49,8 +49,8 @@ public static class LaPermRearrangement
     {
         ArgumentNullException.ThrowIfNull(thetaSorted);
         ArgumentNullException.ThrowIfNull(current);
-        var sortedShape = thetaSorted.Shape;
-        var shape = current.Shape;
+        var sortedShape = thetaSorted.shape;
+        var shape = current.shape;
         if (sortedShape.Length != 2)
             throw new ArgumentException($"θ_sorted must be (rows, fan_in), got shape [{string.Join(", ", sortedShape)}]", nameof(thetaSorted));
         var (rows, fanIn) = RowShape(shape, nameof(current));
@@ -58,17 +58,18 @@ public static class LaPermRearrangement
             throw new ArgumentException(
                 $"θ_sorted has shape [{string.Join(", ", sortedShape)}] but the current weights [{string.Join(", ", shape)}] have {rows} rows of {fanIn}",
                 nameof(current));
-        if (thetaSorted.Device != current.Device)
-            throw new ArgumentException($"θ_sorted is on {thetaSorted.Device} but the current weights are on {current.Device}", nameof(current));
+        if (thetaSorted.device_type != current.device_type || thetaSorted.device_index != current.device_index)
+            throw new ArgumentException($"θ_sorted is on {thetaSorted.device} but the current weights are on {current.device}", nameof(current));
 
-        using var scope = NewScope();
-        using var noGrad = NoGrad();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         // order[j, k] = position of the k-th smallest current value of row j (stable), i.e. argsort(θ_t[j]); writing
         // θ_sorted[j, k] at order[j, k] is θ[j, i] = θ_sorted[j, rank[j, i]] with rank = argsort(order), one sort fewer.
-        var order = current.Detach().Reshape(rows, fanIn).Argsort(dim: 1, stable: true);
-        var sorted = thetaSorted.Detach();
-        var result = sorted.Scatter(1, order, sorted).Reshape(shape);
-        return scope.Return(result);
+        // (TorchSharp's argsort has no stable option: the indices of a stable sort are the same thing.)
+        var (_, order) = current.detach().reshape(rows, fanIn).sort(dim: 1, stable: true);
+        var sorted = thetaSorted.detach();
+        var result = sorted.scatter(1, order, sorted).reshape(shape);
+        return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>(rows, fan_in) of a weight tensor: the first axis and the product of the rest (a 1-D tensor is one row).</summary>

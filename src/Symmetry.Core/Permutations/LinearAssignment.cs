@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -95,15 +95,15 @@ public static class LinearAssignment
     public static int[] Solve(Tensor cost, bool maximize = false)
     {
         ArgumentNullException.ThrowIfNull(cost);
-        var shape = cost.Shape;
+        var shape = cost.shape;
         if (shape.Length != 2)
             throw new ArgumentException($"linear assignment needs a 2-D cost tensor, got shape [{string.Join(", ", shape)}]", nameof(cost));
         if (shape[0] > int.MaxValue || shape[1] > int.MaxValue || shape[0] * shape[1] > Array.MaxLength)
             throw new ArgumentException($"cost tensor of shape [{shape[0]}, {shape[1]}] is too large", nameof(cost));
         double[] values;
-        using (NewScope())
-        using (NoGrad())
-            values = cost.Detach().To(Device.Cpu, DType.Float64).Contiguous().ToArray<double>();
+        using (NewDisposeScope())
+        using (no_grad())
+            values = cost.detach().to(ScalarType.Float64, CPU).contiguous().data<double>().ToArray();
         return Solve(values, (int)shape[0], (int)shape[1], maximize);
     }
 

@@ -1,7 +1,8 @@
 using System.Numerics;
 using System.Text;
 using Symmetry.Torch;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -93,8 +94,9 @@ public sealed class Permutation : IEquatable<Permutation>
     public static Permutation Random(int n, Generator? generator)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        using var scope = NewScope();
-        var drawn = RandPerm(n, generator).ToArray<long>();
+        TorchRuntime.Ensure();
+        using var scope = NewDisposeScope();
+        var drawn = randperm(n, ScalarType.Int64, generator: generator).data<long>().ToArray();
         return new Permutation(drawn);
     }
 
@@ -103,16 +105,20 @@ public sealed class Permutation : IEquatable<Permutation>
     public static Permutation FromTensor(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.Rank != 1) throw new ArgumentException($"a permutation tensor must be 1-D, got shape [{string.Join(", ", tensor.Shape)}]", nameof(tensor));
-        if (tensor.DType.IsFloatingPoint() || tensor.DType == DType.Bool)
-            throw new ArgumentException($"a permutation tensor must hold integers, got {tensor.DType}", nameof(tensor));
-        using var scope = NewScope();
-        return new Permutation(tensor.To(Device.Cpu, DType.Int64).Contiguous().ToArray<long>());
+        if (tensor.dim() != 1) throw new ArgumentException($"a permutation tensor must be 1-D, got shape [{string.Join(", ", tensor.shape)}]", nameof(tensor));
+        if (!torch.is_integral(tensor.dtype) || tensor.dtype == ScalarType.Bool)
+            throw new ArgumentException($"a permutation tensor must hold integers, got {tensor.dtype}", nameof(tensor));
+        using var scope = NewDisposeScope();
+        return new Permutation(tensor.to(ScalarType.Int64, CPU).contiguous().data<long>().ToArray());
     }
 
-    /// <summary>The images as a 1-D int64 tensor (owned by the current scope), ready for <c>index_select</c>.</summary>
-    public Tensor ToTensor(Device? device = null) =>
-        FromArray(map.Select(v => (long)v).ToArray(), [map.Length], device);
+    /// <summary>The images as a 1-D int64 tensor on <paramref name="device"/> (the CPU when null), in the current
+    /// dispose scope, ready for <c>index_select</c>.</summary>
+    public Tensor ToTensor(Device? device = null)
+    {
+        TorchRuntime.Ensure();
+        return tensor(map.Select(v => (long)v).ToArray(), [map.Length], ScalarType.Int64, device ?? CPU);
+    }
 
     /// <summary>The inverse q with q[p[i]] = i.</summary>
     public Permutation Inverse()

@@ -1,9 +1,9 @@
-using Symmetry.Torch.NN;
+using Symmetry.Torch;
 
 namespace Symmetry.Core.Permutations;
 
 /// <summary>Operations on permutation sets (permutation name → <see cref="Permutation"/>), the values
-/// <see cref="PermutationSpec.Apply(IReadOnlyDictionary{string, Permutation}, StateDict)"/> takes.</summary>
+/// <see cref="PermutationSpec.Apply(IReadOnlyDictionary{string, Permutation}, NamedTensors)"/> takes.</summary>
 public static class PermutationSets
 {
     /// <summary>Every permutation inverted: applying the result after applying <paramref name="set"/> restores a state.</summary>

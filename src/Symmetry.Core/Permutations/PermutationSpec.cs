@@ -1,8 +1,8 @@
 using System.Text;
 using Symmetry.Core.Models;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -15,12 +15,13 @@ namespace Symmetry.Core.Permutations;
 /// permutation; <c>num_batches_tracked</c> has no axis. Residual streams share one permutation. The model's inputs
 /// and its output classes are never permuted.
 /// <para>
-/// A spec is built by <see cref="For(Module)"/> (derived from a model's structure) or by a
-/// <see cref="PermutationSpecBuilder"/>, and is always validated against a model or state when built: every name
-/// exists with the rank the spec gives, and every permutation acts on axes of one size, which becomes its size.
+/// A spec is built by <see cref="For(nn.Module)"/> (derived from a model's structure: a zoo model or a plain TorchSharp
+/// <c>nn.Sequential</c> of one's own) or by a <see cref="PermutationSpecBuilder"/>, and is always validated against a
+/// model or state when built: every name exists with the rank the spec gives, and every permutation acts on axes of
+/// one size, which becomes its size.
 /// </para>
 /// <para>
-/// <see cref="Apply(IReadOnlyDictionary{string, Permutation}, StateDict)"/> permutes a state: on every axis with
+/// <see cref="Apply(IReadOnlyDictionary{string, Permutation}, NamedTensors)"/> permutes a state: on every axis with
 /// permutation p, <c>out = index_select(axis, p)</c>, i.e. index <c>p[i]</c> goes to position i (ALGORITHMS §6).
 /// Applying P and then Q equals applying P ∘ Q permutation by permutation (see <see cref="Permutation.Compose"/>), so
 /// applying the inverse set undoes P exactly.
@@ -72,25 +73,30 @@ public sealed class PermutationSpec
     public IReadOnlyList<PermutationUse> UsesOf(string permutation) =>
         uses.TryGetValue(permutation, out var u) ? u : throw new KeyNotFoundException($"the permutation spec has no permutation '{permutation}' (it has: {string.Join(", ", permutationNames)})");
 
-    /// <summary>The spec of a zoo model, derived from its layers (see <see cref="For(Module)"/>); every zoo model is
+    /// <summary>The spec of a zoo model, derived from its layers (see <see cref="For(nn.Module)"/>); every zoo model is
     /// supported.</summary>
-    /// <exception cref="NotSupportedException">A layer the derivation does not know (see <see cref="For(Module)"/>).</exception>
-    public static PermutationSpec For(ZooModel model) => For((Module)model);
+    /// <exception cref="NotSupportedException">A layer the derivation does not know (see <see cref="For(nn.Module)"/>).</exception>
+    public static PermutationSpec For(ZooModel model) => For((nn.Module)model);
 
     /// <summary>
-    /// Derives the spec of <paramref name="model"/> from its module tree and validates it against the model. Known
-    /// modules: <see cref="ZooModel"/>, <see cref="Sequential"/>, <see cref="Linear"/>, <see cref="Conv2d"/> (groups 1),
-    /// <see cref="BatchNorm"/>, <see cref="BasicBlock"/> and <see cref="Residual"/> (body and shortcut outputs are tied
-    /// into one stream permutation; an identity shortcut ties the block's output to its input), and the channel-wise
-    /// layers <see cref="ReLU"/>, <see cref="Dropout"/>, <see cref="MaxPool2d"/>, <see cref="AvgPool2d"/>,
-    /// <see cref="AdaptiveAvgPool2d"/> and <see cref="Flatten"/> (assumed to flatten C×H×W into C·H·W, as the zoo's
-    /// does: the next Linear's input axis gets the channel permutation on blocks of H·W columns). Each Linear or
-    /// Conv2d output gets a permutation named <c>P_</c> + its module name (a residual stream takes the name of its
-    /// first member); the last layer's output (classes) and the model input are never permuted.
+    /// Derives the spec of <paramref name="model"/> from its module tree and validates it against the model. The model
+    /// may be a <see cref="ZooModel"/> or any TorchSharp module built from the known modules, e.g. a researcher's own
+    /// <c>nn.Sequential(("fc1", nn.Linear(784, 100)), ("relu", nn.ReLU()), ("fc2", nn.Linear(100, 10)))</c>. Known
+    /// modules: <see cref="ZooModel"/>, TorchSharp's <see cref="TorchSharp.Modules.Sequential"/>,
+    /// <see cref="TorchSharp.Modules.Linear"/>, <see cref="TorchSharp.Modules.Conv2d"/> (groups 1),
+    /// <see cref="TorchSharp.Modules.BatchNorm"/> (1d, 2d, 3d), <see cref="BasicBlock"/> and <see cref="Residual"/>
+    /// (body and shortcut outputs are tied into one stream permutation; an identity shortcut ties the block's output to
+    /// its input), and the channel-wise layers <see cref="TorchSharp.Modules.ReLU"/>,
+    /// <see cref="TorchSharp.Modules.Dropout"/>, <see cref="SeededDropout"/>, <see cref="TorchSharp.Modules.MaxPool2d"/>,
+    /// <see cref="TorchSharp.Modules.AvgPool2d"/>, <see cref="TorchSharp.Modules.AdaptiveAvgPool2d"/>,
+    /// <see cref="TorchSharp.Modules.Identity"/> and <see cref="TorchSharp.Modules.Flatten"/> (assumed to flatten C×H×W
+    /// into C·H·W, as the zoo's does: the next Linear's input axis gets the channel permutation on blocks of H·W
+    /// columns). Each Linear or Conv2d output gets a permutation named <c>P_</c> + its module name (a residual stream
+    /// takes the name of its first member); the last layer's output (classes) and the model input are never permuted.
     /// </summary>
     /// <exception cref="NotSupportedException">A module type the derivation does not know, or a grouped
     /// convolution; build such specs with <see cref="PermutationSpecBuilder"/>.</exception>
-    public static PermutationSpec For(Module model)
+    public static PermutationSpec For(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         return SpecInference.Infer(model).Build(model);
@@ -102,8 +108,11 @@ public sealed class PermutationSpec
 
     /// <summary>A uniformly random permutation for every permutation of the spec, drawn in
     /// <see cref="PermutationNames"/> order from <paramref name="generator"/>.</summary>
-    public Dictionary<string, Permutation> Random(Generator? generator) =>
-        permutationNames.ToDictionary(p => p, p => Permutation.Random(sizes[p], generator), StringComparer.Ordinal);
+    public Dictionary<string, Permutation> Random(Generator? generator)
+    {
+        TorchRuntime.Ensure();
+        return permutationNames.ToDictionary(p => p, p => Permutation.Random(sizes[p], generator), StringComparer.Ordinal);
+    }
 
     /// <summary>Checks that <paramref name="permutations"/> has exactly the spec's permutation names with the right
     /// sizes.</summary>
@@ -125,28 +134,30 @@ public sealed class PermutationSpec
     /// <summary>
     /// A new state in which every tensor the spec covers is permuted on each of its permuted axes
     /// (<c>out = index_select(axis, p)</c>, on blocks where the block size is above 1); entries the spec does not
-    /// cover are copied unchanged. The input state is not modified; the caller owns the result.
+    /// cover are copied unchanged. The input state is not modified; the caller owns the result. A state of any
+    /// TorchSharp module works (<c>StateDicts.Copy(model)</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The permutation set does not fit the spec (see
     /// <see cref="CheckPermutations"/>), the state lacks a name of the spec, or an axis has another size than the
     /// spec was built for.</exception>
-    public StateDict Apply(IReadOnlyDictionary<string, Permutation> permutations, StateDict state)
+    public NamedTensors Apply(IReadOnlyDictionary<string, Permutation> permutations, NamedTensors state)
     {
         ArgumentNullException.ThrowIfNull(state);
         CheckPermutations(permutations);
         var missing = tensorNames.Where(n => !state.Contains(n)).ToList();
         if (missing.Count > 0)
             throw new ArgumentException($"the state lacks {string.Join(", ", missing)}, named by the permutation spec", nameof(state));
+        TorchRuntime.Ensure();
         using var indices = new IndexCache(permutations);
-        var result = new StateDict();
+        var result = new NamedTensors();
         try
         {
-            using var scope = NewScope();
-            using var noGrad = NoGrad();
-            foreach (var (name, tensor) in state.Entries)
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            foreach (var (name, tensor) in state)
             {
                 var permuted = axes.ContainsKey(name) ? Permute(name, tensor, indices, exceptAxis: null) : tensor;
-                result.Add(name, ReferenceEquals(permuted, tensor) ? tensor.Clone() : permuted.Contiguous());
+                result.Add(name, ReferenceEquals(permuted, tensor) ? tensor.detach().clone() : permuted.contiguous());
             }
         }
         catch
@@ -158,8 +169,8 @@ public sealed class PermutationSpec
     }
 
     /// <summary>Same as <c>spec.Apply(permutations, state)</c>: a new state with every axis permuted as the spec says.</summary>
-    /// <exception cref="ArgumentException">See <see cref="Apply(IReadOnlyDictionary{string, Permutation}, StateDict)"/>.</exception>
-    public static StateDict Apply(PermutationSpec spec, IReadOnlyDictionary<string, Permutation> permutations, StateDict state)
+    /// <exception cref="ArgumentException">See <see cref="Apply(IReadOnlyDictionary{string, Permutation}, NamedTensors)"/>.</exception>
+    public static NamedTensors Apply(PermutationSpec spec, IReadOnlyDictionary<string, Permutation> permutations, NamedTensors state)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return spec.Apply(permutations, state);
@@ -170,7 +181,7 @@ public sealed class PermutationSpec
     internal Tensor Permute(string name, Tensor tensor, IndexCache indices, int? exceptAxis)
     {
         var entry = axes[name];
-        var shape = tensor.Shape;
+        var shape = tensor.shape;
         if (shape.Length != entry.Length)
             throw new ArgumentException($"'{name}' has shape [{string.Join(", ", shape)}] (rank {shape.Length}); the permutation spec gives it {entry.Length} axes");
         var current = tensor;
@@ -180,7 +191,7 @@ public sealed class PermutationSpec
             var n = sizes[a.Permutation];
             if (shape[k] != n * a.BlockSize)
                 throw new ArgumentException($"'{name}' axis {k} has {shape[k]} entries; the spec's permutation '{a.Permutation}' needs {n}×{a.BlockSize}");
-            current = PermuteAxis(current, k, indices.Get(a.Permutation, tensor.Device), n, a.BlockSize);
+            current = PermuteAxis(current, k, indices.Get(a.Permutation, tensor.device), n, a.BlockSize);
         }
         return current;
     }
@@ -188,10 +199,10 @@ public sealed class PermutationSpec
     /// <summary>index_select on axis <paramref name="axis"/>, moving blocks of <paramref name="block"/> entries.</summary>
     internal static Tensor PermuteAxis(Tensor tensor, int axis, Tensor index, long n, long block)
     {
-        if (block == 1) return tensor.IndexSelect(axis, index);
-        var shape = tensor.Shape;
+        if (block == 1) return tensor.index_select(axis, index);
+        var shape = tensor.shape;
         var split = SplitShape(shape, axis, n, block);
-        return tensor.Reshape(split).IndexSelect(axis, index).Reshape(shape);
+        return tensor.reshape(split).index_select(axis, index).reshape(shape);
     }
 
     /// <summary>The shape with axis <paramref name="axis"/> (of n·block entries) split into (n, block).</summary>
@@ -212,13 +223,14 @@ public sealed class PermutationSpec
     /// cache (not by a scope), so that they outlive the inner scopes that request them.</summary>
     internal sealed class IndexCache(IReadOnlyDictionary<string, Permutation> permutations) : IDisposable
     {
-        private readonly Dictionary<(string, Device), Tensor> made = new();
+        private readonly Dictionary<(string, DeviceType, int), Tensor> made = new();
 
         /// <summary>The index tensor of <paramref name="permutation"/> on <paramref name="device"/>.</summary>
         public Tensor Get(string permutation, Device device)
         {
-            if (!made.TryGetValue((permutation, device), out var index))
-                made[(permutation, device)] = index = permutations[permutation].ToTensor(device).DetachFromScope();
+            var key = (permutation, device.type, device.index);
+            if (!made.TryGetValue(key, out var index))
+                made[key] = index = permutations[permutation].ToTensor(device).DetachFromDisposeScope();
             return index;
         }
 

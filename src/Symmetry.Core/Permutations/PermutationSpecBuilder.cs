@@ -1,11 +1,12 @@
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
 /// <summary>
 /// Builds a <see cref="PermutationSpec"/> entry by entry, for models whose spec cannot be derived by
-/// <see cref="PermutationSpec.For(Module)"/>. <see cref="Build(Module, bool)"/> validates the entries against the
+/// <see cref="PermutationSpec.For(nn.Module)"/>. <see cref="Build(nn.Module, bool)"/> validates the entries against the
 /// model: every name must exist with as many axes as its rank, every permutation must act on axes of one size (block
 /// sizes dividing them), and, unless asked otherwise, every parameter and buffer of the model must have an entry
 /// (with null axes where nothing is permuted), so that no tensor is silently left out.
@@ -90,27 +91,28 @@ public sealed class PermutationSpecBuilder
 
     private static string Join(string prefix, string member) => string.IsNullOrEmpty(prefix) ? member : prefix + "." + member;
 
-    /// <summary>Validates the entries against <paramref name="model"/>'s parameters and buffers and returns the spec.</summary>
+    /// <summary>Validates the entries against <paramref name="model"/>'s parameters and buffers and returns the spec.
+    /// Any TorchSharp module works (a zoo model or an <c>nn.Sequential</c> of one's own).</summary>
     /// <param name="model">The model whose names and shapes the spec must fit.</param>
     /// <param name="requireComplete">When true (the default), every parameter and buffer of the model needs an entry.</param>
     /// <exception cref="ArgumentException">A name the model lacks, a rank mismatch, a permutation used on axes of
     /// different sizes, a block size not dividing its axis, or (with <paramref name="requireComplete"/>) a tensor
     /// without an entry. The message names the tensors, axes and sizes at fault.</exception>
-    public PermutationSpec Build(Module model, bool requireComplete = true)
+    public PermutationSpec Build(nn.Module model, bool requireComplete = true)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var shapes = model.NamedParameters().Select(p => (p.Name, p.Parameter.Value.Shape))
-            .Concat(model.NamedBuffers().Select(b => (b.Name, b.Buffer.Shape)));
+        var shapes = model.named_parameters().Select(p => (p.name, p.parameter.shape))
+            .Concat(model.named_buffers().Select(b => (b.name, b.buffer.shape)));
         return Build(shapes, requireComplete, "the model");
     }
 
-    /// <summary>Validates the entries against the names and shapes of <paramref name="state"/> and returns the spec;
-    /// see <see cref="Build(Module, bool)"/>.</summary>
-    /// <exception cref="ArgumentException">See <see cref="Build(Module, bool)"/>.</exception>
-    public PermutationSpec Build(StateDict state, bool requireComplete = true)
+    /// <summary>Validates the entries against the names and shapes of <paramref name="state"/> (a
+    /// <see cref="NamedTensors"/>, a <c>state_dict()</c>, any named tensors) and returns the spec; see <see cref="Build(nn.Module, bool)"/>.</summary>
+    /// <exception cref="ArgumentException">See <see cref="Build(nn.Module, bool)"/>.</exception>
+    public PermutationSpec Build(IEnumerable<KeyValuePair<string, Tensor>> state, bool requireComplete = true)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return Build(state.Entries.Select(e => (e.Key, e.Value.Shape)), requireComplete, "the state");
+        return Build(state.Select(e => (e.Key, e.Value.shape)), requireComplete, "the state");
     }
 
     private PermutationSpec Build(IEnumerable<(string Name, long[] Shape)> tensors, bool requireComplete, string what)

@@ -1,5 +1,8 @@
 using Symmetry.Core.Models;
-using Symmetry.Torch.NN;
+using Symmetry.Torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -7,7 +10,8 @@ namespace Symmetry.Core.Permutations;
 /// Derives a <see cref="PermutationSpecBuilder"/> from a module tree by following the activation through it. Every
 /// Linear or Conv2d output gets a fresh permutation; a residual addition ties (unifies) the permutations of its two
 /// inputs; the model input and the final output are tied to "not permuted". Unification is a union–find over
-/// permutation names, resolved once the walk is over.
+/// permutation names, resolved once the walk is over. Works on TorchSharp modules (a zoo model, or a plain
+/// <c>nn.Sequential</c> of one's own) through their children, by name.
 /// </summary>
 internal sealed class SpecInference
 {
@@ -27,7 +31,7 @@ internal sealed class SpecInference
     /// <summary>True between a Flatten and the next layer that changes the feature count.</summary>
     private bool flattened;
 
-    public static PermutationSpecBuilder Infer(Module model)
+    public static PermutationSpecBuilder Infer(nn.Module model)
     {
         var inference = new SpecInference();
         inference.Walk(model, "");
@@ -79,71 +83,82 @@ internal sealed class SpecInference
         return block;
     }
 
-    private void Walk(Module module, string prefix)
+    private void Walk(nn.Module module, string prefix)
     {
         switch (module)
         {
-            case ZooModel zoo:
-                Walk(zoo.Layers, Join(prefix, "layers"));
-                return;
-            case Sequential sequential:
-                foreach (var (name, child) in sequential.Children()) Walk(child, Join(prefix, name));
+            case ZooModel or Sequential:
+                foreach (var (name, child) in module.named_children()) Walk(child, Join(prefix, name));
                 return;
             case Linear linear:
-                Layer(prefix, linear.InFeatures, linear.OutFeatures, linear.Bias is not null, spatialAxes: 0);
+                Layer(prefix, linear.in_features, linear.out_features, linear.bias is not null, spatialAxes: 0);
                 return;
             case Conv2d conv:
-                if (conv.Groups != 1)
-                    throw new NotSupportedException($"cannot derive a permutation spec for the grouped convolution '{prefix}' (groups = {conv.Groups}); build it with PermutationSpecBuilder");
-                Layer(prefix, conv.InChannels, conv.OutChannels, conv.Bias is not null, spatialAxes: 2);
+                if (conv.groups != 1)
+                    throw new NotSupportedException($"cannot derive a permutation spec for the grouped convolution '{prefix}' (groups = {conv.groups}); build it with PermutationSpecBuilder");
+                Layer(prefix, conv.in_channels, conv.out_channels, conv.bias is not null, spatialAxes: 2);
                 return;
             case BatchNorm bn:
             {
-                var block = InputBlock(bn.Features, prefix);
+                var block = InputBlock(bn.num_features, prefix);
                 int?[] axis = [current];
                 long[] blocks = [block];
-                if (bn.Weight is not null) Entry(Join(prefix, "weight"), axis, blocks);
-                if (bn.Bias is not null) Entry(Join(prefix, "bias"), axis, blocks);
-                Entry(Join(prefix, "running_mean"), axis, blocks);
-                Entry(Join(prefix, "running_var"), axis, blocks);
-                Entry(Join(prefix, "num_batches_tracked"), []);
+                if (bn.affine)
+                {
+                    Entry(Join(prefix, "weight"), axis, blocks);
+                    Entry(Join(prefix, "bias"), axis, blocks);
+                }
+                if (bn.running_mean is not null) Entry(Join(prefix, "running_mean"), axis, blocks);
+                if (bn.running_var is not null) Entry(Join(prefix, "running_var"), axis, blocks);
+                if (bn.num_batches_tracked is not null) Entry(Join(prefix, "num_batches_tracked"), []);
                 return;
             }
             case BasicBlock block:
             {
                 var input = (Class: current, Width: width, Flat: flattened);
-                Walk(block.Conv1, Join(prefix, "conv1"));
-                Walk(block.Bn1, Join(prefix, "bn1"));
-                Walk(block.Conv2, Join(prefix, "conv2"));
-                Walk(block.Bn2, Join(prefix, "bn2"));
-                TieShortcut(prefix, block.Shortcut is null ? null : ("shortcut", block.Shortcut), input);
+                var children = Children(block, prefix);
+                foreach (var name in (string[])["conv1", "bn1", "conv2", "bn2"])
+                    Walk(children.TryGetValue(name, out var child)
+                        ? child
+                        : throw new NotSupportedException($"cannot derive a permutation spec for the basic block '{prefix}': it has no child '{name}'"), Join(prefix, name));
+                TieShortcut(prefix, children.TryGetValue("shortcut", out var shortcut) ? ("shortcut", shortcut) : null, input);
                 return;
             }
             case Residual residual:
             {
                 var input = (Class: current, Width: width, Flat: flattened);
-                var children = residual.Children().ToList();
-                var (bodyName, body) = children.Single(c => c.Name == "body");
-                Walk(body, Join(prefix, bodyName));
-                var shortcut = children.Where(c => c.Name == "shortcut").Select(c => ((string, Module)?)c).SingleOrDefault();
-                TieShortcut(prefix, shortcut, input);
+                var children = Children(residual, prefix);
+                if (!children.TryGetValue("body", out var body))
+                    throw new NotSupportedException($"cannot derive a permutation spec for the residual block '{prefix}': it has no child 'body'");
+                Walk(body, Join(prefix, "body"));
+                TieShortcut(prefix, children.TryGetValue("shortcut", out var shortcut) ? ("shortcut", shortcut) : null, input);
                 return;
             }
             case Flatten:
                 flattened = true;
                 return;
-            case ReLU or Dropout or MaxPool2d or AvgPool2d or AdaptiveAvgPool2d:
+            case ReLU or Dropout or SeededDropout or MaxPool2d or AvgPool2d or AdaptiveAvgPool2d or Identity:
                 return;
             default:
                 throw new NotSupportedException(
                     $"cannot derive a permutation spec for module '{(prefix.Length == 0 ? "(root)" : prefix)}' of type {module.GetType().Name}: known are " +
-                    "ZooModel, Sequential, Linear, Conv2d, BatchNorm, BasicBlock, Residual, ReLU, Dropout, MaxPool2d, AvgPool2d, " +
-                    "AdaptiveAvgPool2d and Flatten; build the spec with PermutationSpecBuilder");
+                    "ZooModel, Sequential, Linear, Conv2d, BatchNorm1d/2d/3d, BasicBlock, Residual, ReLU, Dropout, SeededDropout, MaxPool2d, " +
+                    "AvgPool2d, AdaptiveAvgPool2d, Identity and Flatten; build the spec with PermutationSpecBuilder");
         }
     }
 
+    /// <summary>The children of a block by name.</summary>
+    private static Dictionary<string, nn.Module> Children(nn.Module block, string prefix)
+    {
+        var children = new Dictionary<string, nn.Module>(StringComparer.Ordinal);
+        foreach (var (name, child) in block.named_children())
+            if (!children.TryAdd(name, child))
+                throw new NotSupportedException($"cannot derive a permutation spec for '{prefix}': two children are named '{name}'");
+        return children;
+    }
+
     /// <summary>After a residual body: walk the shortcut (if any) from the block input and tie the two outputs.</summary>
-    private void TieShortcut(string prefix, (string Name, Module Module)? shortcut, (int Class, long? Width, bool Flat) input)
+    private void TieShortcut(string prefix, (string Name, nn.Module Module)? shortcut, (int Class, long? Width, bool Flat) input)
     {
         var (bodyOut, bodyWidth) = (current, width);
         (current, width, flattened) = input;

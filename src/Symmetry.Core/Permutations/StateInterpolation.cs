@@ -1,6 +1,6 @@
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -11,35 +11,41 @@ public static class StateInterpolation
     /// <summary>
     /// A new state (1 − <paramref name="alpha"/>)·A + <paramref name="alpha"/>·B for every floating-point tensor, in A's
     /// dtype and on A's device; integer and boolean tensors (e.g. <c>num_batches_tracked</c>) are copied from A. At α = 0
-    /// the result equals A exactly. The caller owns the result.
+    /// the result equals A exactly. The entries follow A's order. The caller owns the result. States of any TorchSharp
+    /// module work (<c>StateDicts.Copy(model)</c>, a <c>state_dict()</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The states have different names, or a tensor has different shapes.</exception>
-    public static StateDict Lerp(StateDict a, StateDict b, double alpha)
+    public static NamedTensors Lerp(IEnumerable<KeyValuePair<string, Tensor>> a, IEnumerable<KeyValuePair<string, Tensor>> b, double alpha)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var extra = b.Names.Where(n => !a.Contains(n)).ToList();
-        var missing = a.Names.Where(n => !b.Contains(n)).ToList();
+        var entriesA = a.ToList();
+        var byNameA = entriesA.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        var byNameB = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in b) byNameB.TryAdd(name, tensor);
+        var extra = byNameB.Keys.Where(n => !byNameA.Contains(n)).ToList();
+        var missing = entriesA.Select(e => e.Key).Where(n => !byNameB.ContainsKey(n)).ToList();
         if (extra.Count > 0 || missing.Count > 0)
             throw new ArgumentException(
                 $"cannot interpolate states with different names (only in A: {string.Join(", ", missing)}; only in B: {string.Join(", ", extra)})", nameof(b));
-        var result = new StateDict();
+        TorchRuntime.Ensure();
+        var result = new NamedTensors();
         try
         {
-            using var scope = NewScope();
-            using var noGrad = NoGrad();
-            foreach (var (name, ta) in a.Entries)
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            foreach (var (name, ta) in entriesA)
             {
-                var tb = b[name];
-                if (!ta.Shape.SequenceEqual(tb.Shape))
-                    throw new ArgumentException($"'{name}' has shape [{string.Join(", ", ta.Shape)}] in A but [{string.Join(", ", tb.Shape)}] in B", nameof(b));
-                if (!ta.DType.IsFloatingPoint())
+                var tb = byNameB[name];
+                if (!ta.shape.SequenceEqual(tb.shape))
+                    throw new ArgumentException($"'{name}' has shape [{string.Join(", ", ta.shape)}] in A but [{string.Join(", ", tb.shape)}] in B", nameof(b));
+                if (!ta.is_floating_point())
                 {
-                    result.Add(name, ta.Detach().Clone());
+                    result.Add(name, ta.detach().clone());
                     continue;
                 }
-                var other = tb.Detach().To(ta.Device, ta.DType);
-                result.Add(name, alpha == 0 ? ta.Detach().Clone() : ta.Detach() * (1 - alpha) + other * alpha);
+                var other = tb.detach().to(ta.dtype, ta.device);
+                result.Add(name, alpha == 0 ? ta.detach().clone() : ta.detach() * (1 - alpha) + other * alpha);
             }
         }
         catch

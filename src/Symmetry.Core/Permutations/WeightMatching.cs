@@ -1,6 +1,6 @@
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Permutations;
 
@@ -32,7 +32,7 @@ public static class WeightMatching
     /// W̃_B is B's tensor with every other permuted axis permuted by the current set (p's own axis left as it is). The
     /// assignment maximising Σᵢ C[i, π(i)] (<c>LinearAssignment.Solve(C, maximize: true)</c>) becomes the new p when it
     /// beats the current one by more than 1e-12 (relative). Row i of C is unit i of A, column j unit j of B, so p[i] = j
-    /// brings B's unit j to position i, as <see cref="PermutationSpec.Apply(IReadOnlyDictionary{string, Permutation}, StateDict)"/>
+    /// brings B's unit j to position i, as <see cref="PermutationSpec.Apply(IReadOnlyDictionary{string, Permutation}, NamedTensors)"/>
     /// does. The search stops after a sweep without improvement or after <paramref name="maxSweeps"/> sweeps.
     /// <para>
     /// Convention: when B = spec.Apply(Q, A) with distinct units, the exact answer is P = Q⁻¹ (name by name), and
@@ -40,7 +40,8 @@ public static class WeightMatching
     /// </para>
     /// </summary>
     /// <param name="spec">The permutation spec of both models.</param>
-    /// <param name="a">The reference state A (not modified).</param>
+    /// <param name="a">The reference state A (not modified): named tensors, e.g. <c>StateDicts.Copy(modelA)</c> of a zoo
+    /// model or of an <c>nn.Sequential</c> of one's own, or its live <c>state_dict()</c>.</param>
     /// <param name="b">The state B to align (not modified).</param>
     /// <param name="generator">The stream for the visiting order (null: libtorch's global generator).</param>
     /// <param name="maxSweeps">Upper bound on sweeps, ≥ 1.</param>
@@ -50,7 +51,8 @@ public static class WeightMatching
     /// <param name="initial">The starting set (default: identities).</param>
     /// <exception cref="ArgumentException">A state lacks a name of the spec, A and B differ in a shape, the initial set
     /// does not fit the spec, or <paramref name="maxSweeps"/> is below 1.</exception>
-    public static WeightMatchingResult Match(PermutationSpec spec, StateDict a, StateDict b, Generator? generator, int maxSweeps = 100,
+    public static WeightMatchingResult Match(PermutationSpec spec, IEnumerable<KeyValuePair<string, Tensor>> a,
+        IEnumerable<KeyValuePair<string, Tensor>> b, Generator? generator, int maxSweeps = 100,
         Func<string, bool>? include = null, IReadOnlyDictionary<string, Permutation>? initial = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -59,19 +61,21 @@ public static class WeightMatching
         if (maxSweeps < 1) throw new ArgumentOutOfRangeException(nameof(maxSweeps), maxSweeps, "at least one sweep is needed");
         var perms = new Dictionary<string, Permutation>(initial ?? spec.Identity(), StringComparer.Ordinal);
         spec.CheckPermutations(perms);
+        var stateA = ByName(a, nameof(a));
+        var stateB = ByName(b, nameof(b));
+        TorchRuntime.Ensure();
 
-        using var scope = NewScope();
-        using var noGrad = NoGrad();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         var matched = new Dictionary<string, (Tensor A, Tensor B)>(StringComparer.Ordinal);
         foreach (var name in spec.TensorNames)
         {
-            if (!a.Contains(name)) throw new ArgumentException($"state A lacks '{name}', named by the permutation spec", nameof(a));
-            if (!b.Contains(name)) throw new ArgumentException($"state B lacks '{name}', named by the permutation spec", nameof(b));
-            var (ta, tb) = (a[name], b[name]);
-            if (!ta.Shape.SequenceEqual(tb.Shape))
-                throw new ArgumentException($"'{name}' has shape [{string.Join(", ", ta.Shape)}] in A but [{string.Join(", ", tb.Shape)}] in B", nameof(b));
-            if (!ta.DType.IsFloatingPoint() || (include is not null && !include(name))) continue;
-            matched[name] = (ta.Detach().To(DType.Float64), tb.Detach().To(ta.Device, DType.Float64));
+            if (!stateA.TryGetValue(name, out var ta)) throw new ArgumentException($"state A lacks '{name}', named by the permutation spec", nameof(a));
+            if (!stateB.TryGetValue(name, out var tb)) throw new ArgumentException($"state B lacks '{name}', named by the permutation spec", nameof(b));
+            if (!ta.shape.SequenceEqual(tb.shape))
+                throw new ArgumentException($"'{name}' has shape [{string.Join(", ", ta.shape)}] in A but [{string.Join(", ", tb.shape)}] in B", nameof(b));
+            if (!ta.is_floating_point() || (include is not null && !include(name))) continue;
+            matched[name] = (ta.detach().to(ScalarType.Float64), tb.detach().to(ScalarType.Float64, ta.device));
         }
 
         // Permutations that act on no matched tensor have no cost: they stay as they are.
@@ -85,7 +89,7 @@ public static class WeightMatching
             sweeps++;
             var progress = false;
             long[] order;
-            using (NewScope()) order = RandPerm(active.Count, generator).ToArray<long>();
+            using (NewDisposeScope()) order = randperm(active.Count, ScalarType.Int64, generator: generator).data<long>().ToArray();
             foreach (var k in order)
             {
                 var p = active[(int)k];
@@ -116,7 +120,7 @@ public static class WeightMatching
     private static double[,] CostMatrix(PermutationSpec spec, string p, Dictionary<string, (Tensor A, Tensor B)> matched,
         PermutationSpec.IndexCache indices)
     {
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         var n = spec.SizeOf(p);
         Tensor? total = null;
         foreach (var use in spec.UsesOf(p))
@@ -125,10 +129,10 @@ public static class WeightMatching
             var permutedB = spec.Permute(use.Tensor, pair.B, indices, exceptAxis: use.Axis);
             var fa = AxisFirst(pair.A, use.Axis, n, use.BlockSize);
             var fb = AxisFirst(permutedB, use.Axis, n, use.BlockSize);
-            var c = fa.MatMul(fb.T());
+            var c = fa.matmul(fb.t());
             total = total is null ? c : total + c;
         }
-        var values = total!.To(Device.Cpu).Contiguous().ToArray<double>();
+        var values = total!.cpu().contiguous().data<double>().ToArray();
         var cost = new double[n, n];
         Buffer.BlockCopy(values, 0, cost, 0, values.Length * sizeof(double));
         return cost;
@@ -137,25 +141,35 @@ public static class WeightMatching
     /// <summary>The tensor with axis <paramref name="axis"/> (n blocks of <paramref name="block"/>) first, flattened to (n, −1).</summary>
     private static Tensor AxisFirst(Tensor t, int axis, long n, long block)
     {
-        var x = block == 1 ? t : t.Reshape(PermutationSpec.SplitShape(t.Shape, axis, n, block));
+        var x = block == 1 ? t : t.reshape(PermutationSpec.SplitShape(t.shape, axis, n, block));
         if (axis != 0)
         {
-            var dims = new long[x.Rank];
+            var dims = new long[x.dim()];
             dims[0] = axis;
             for (int d = 0, k = 1; d < dims.Length; d++)
                 if (d != axis) dims[k++] = d;
-            x = x.Permute(dims);
+            x = x.permute(dims);
         }
-        return x.Reshape(n, -1);
+        return x.reshape(n, -1);
     }
 
     /// <summary>Σ ⟨W_A, P(W_B)⟩ over the matched tensors.</summary>
     private static double Objective(PermutationSpec spec, Dictionary<string, (Tensor A, Tensor B)> matched, PermutationSpec.IndexCache indices)
     {
-        using var scope = NewScope();
+        using var scope = NewDisposeScope();
         var total = 0.0;
         foreach (var (name, (ta, tb)) in matched)
-            total += (ta * spec.Permute(name, tb, indices, exceptAxis: null)).Sum().ToDouble();
+            total += (ta * spec.Permute(name, tb, indices, exceptAxis: null)).sum().item<double>();
         return total;
+    }
+
+    /// <summary>The named tensors as a dictionary (a name twice is an error).</summary>
+    private static Dictionary<string, Tensor> ByName(IEnumerable<KeyValuePair<string, Tensor>> state, string parameterName)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in state)
+            if (!result.TryAdd(name, tensor))
+                throw new ArgumentException($"the state has '{name}' twice", parameterName);
+        return result;
     }
 }

@@ -1,21 +1,19 @@
-using Symmetry.Torch.NN;
+using Symmetry.Core.Masks;
+using TorchSharp;
+using TorchSharp.Modules;
 
 namespace Symmetry.Core.Pruning;
 
 /// <summary>The weights pruning acts on: every Linear and Conv2d weight of a model, in definition order. Biases,
-/// BatchNorm parameters and buffers are never pruned.</summary>
+/// BatchNorm parameters and buffers are never pruned. Any TorchSharp module works (a zoo model or an
+/// <c>nn.Sequential</c> of one's own).</summary>
 public static class PrunableWeights
 {
-    /// <summary>(name, parameter) of every Linear/Conv2d weight; the last one is the output layer.</summary>
-    public static IReadOnlyList<(string Name, Parameter Weight)> Of(Module model) =>
-        model.NamedModules()
-            .SelectMany(m => m.Module switch
-            {
-                Linear linear => new[] { (Name: Join(m.Name, "weight"), Weight: linear.Weight) },
-                Conv2d conv => new[] { (Name: Join(m.Name, "weight"), Weight: conv.Weight) },
-                _ => Array.Empty<(string, Parameter)>(),
-            })
-            .ToList();
-
-    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+    /// <summary>(name, parameter) of every Linear/Conv2d weight; the last one is the output layer. The parameters stay
+    /// owned by the model.</summary>
+    public static IReadOnlyList<(string Name, Parameter Weight)> Of(torch.nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return PrunableLayers.All(model).Select(l => (l.WeightName, l.Weight)).ToList();
+    }
 }

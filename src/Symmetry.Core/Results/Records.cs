@@ -1,5 +1,6 @@
 using System.Reflection;
 using Symmetry.Torch;
+using TorchSharp;
 
 namespace Symmetry.Core.Results;
 
@@ -26,9 +27,9 @@ public enum RunStart
     AlreadyFinished,
 }
 
-/// <summary>The runtime a run executes in, recorded with it (ARCHITECTURE rule 10).</summary>
+/// <summary>The runtime a run executes in, recorded with it (ARCHITECTURE rule 11).</summary>
 /// <param name="LibraryVersion">Version of the Symmetry library.</param>
-/// <param name="LibTorchVersion">Version of libtorch the shim was built against.</param>
+/// <param name="LibTorchVersion">Version of libtorch TorchSharp runs on, e.g. <c>2.10.0</c>.</param>
 /// <param name="Threads">libtorch intra-op threads.</param>
 /// <param name="Device">Device the run computes on, e.g. <c>cpu</c> or <c>cuda:0</c>.</param>
 public sealed record RuntimeInfo(string LibraryVersion, string LibTorchVersion, int Threads, string Device)
@@ -38,9 +39,26 @@ public sealed record RuntimeInfo(string LibraryVersion, string LibTorchVersion, 
         typeof(RuntimeInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(RuntimeInfo).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>The runtime of this process for a run on <paramref name="device"/> (loads the native library).</summary>
-    public static RuntimeInfo Capture(Device device) =>
-        new(CurrentLibraryVersion, Torch.Torch.LibTorchVersion, Torch.Torch.ThreadCount, device.ToString());
+    /// <summary>The version of libtorch TorchSharp was built for (its libtorch package version, three components).</summary>
+    public static string CurrentLibTorchVersion
+    {
+        get
+        {
+            TorchRuntime.Ensure();
+            var text = torch.__version__;
+            return Version.TryParse(text, out var version) && version.Build >= 0 ? version.ToString(3) : text;
+        }
+    }
+
+    /// <summary>The runtime of this process for a run on <paramref name="device"/> (loads the native library). A CUDA
+    /// device without an index is recorded as <c>cuda:0</c>, as before.</summary>
+    public static RuntimeInfo Capture(torch.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        TorchRuntime.Ensure();
+        var name = device.type == DeviceType.CUDA && device.index < 0 ? "cuda:0" : device.ToString();
+        return new(CurrentLibraryVersion, CurrentLibTorchVersion, torch.get_num_threads(), name);
+    }
 }
 
 /// <summary>One row of the <c>runs</c> table.</summary>

@@ -1,4 +1,4 @@
-using Symmetry.Torch;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Training;
 

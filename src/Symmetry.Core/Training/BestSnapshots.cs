@@ -1,4 +1,4 @@
-using Symmetry.Torch.NN;
+using Symmetry.Torch;
 
 namespace Symmetry.Core.Training;
 
@@ -9,10 +9,10 @@ public sealed class BestSnapshots : ITrainingCallback, IDisposable
     public TrainingMetrics? BestTestAccuracy { get; private set; }
     /// <summary>Metrics of the evaluation with the lowest training loss.</summary>
     public TrainingMetrics? BestTrainLoss { get; private set; }
-    /// <summary>The model state at <see cref="BestTestAccuracy"/>.</summary>
-    public StateDict? BestTestAccuracyState { get; private set; }
-    /// <summary>The model state at <see cref="BestTrainLoss"/>.</summary>
-    public StateDict? BestTrainLossState { get; private set; }
+    /// <summary>The model state (parameters and buffers) at <see cref="BestTestAccuracy"/>.</summary>
+    public NamedTensors? BestTestAccuracyState { get; private set; }
+    /// <summary>The model state (parameters and buffers) at <see cref="BestTrainLoss"/>.</summary>
+    public NamedTensors? BestTrainLossState { get; private set; }
 
     /// <inheritdoc />
     public void OnEvaluation(Trainer trainer, TrainingMetrics metrics)
@@ -21,13 +21,13 @@ public sealed class BestSnapshots : ITrainingCallback, IDisposable
         {
             BestTestAccuracy = metrics;
             BestTestAccuracyState?.Dispose();
-            BestTestAccuracyState = trainer.Model.StateDict();
+            BestTestAccuracyState = StateDicts.Copy(trainer.Model);
         }
         if (!double.IsNaN(metrics.Train.Loss) && (BestTrainLoss is null || metrics.Train.Loss < BestTrainLoss.Train.Loss))
         {
             BestTrainLoss = metrics;
             BestTrainLossState?.Dispose();
-            BestTrainLossState = trainer.Model.StateDict();
+            BestTrainLossState = StateDicts.Copy(trainer.Model);
         }
     }
 

@@ -1,7 +1,9 @@
+using Symmetry.Core.Masks;
+using Symmetry.Core.Models;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
 using Symmetry.Torch.Serialization;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Training;
 
@@ -13,28 +15,38 @@ internal static class CheckpointSections
     internal const string Mask = "mask.";
 
     /// <summary>The entries of <paramref name="state"/> under <paramref name="prefix"/> (still owned by the state).</summary>
-    internal static IEnumerable<KeyValuePair<string, Tensor>> Prefixed(string prefix, StateDict state) =>
-        state.Entries.Select(e => new KeyValuePair<string, Tensor>(prefix + e.Key, e.Value));
+    internal static IEnumerable<KeyValuePair<string, Tensor>> Prefixed(string prefix, IEnumerable<KeyValuePair<string, Tensor>> state) =>
+        state.Select(e => new KeyValuePair<string, Tensor>(prefix + e.Key, e.Value));
 
     /// <summary>Copies of the file's entries under <paramref name="prefix"/>, with the prefix removed.</summary>
-    internal static StateDict Unprefixed(string prefix, SafeTensorsFile file)
+    internal static NamedTensors Unprefixed(string prefix, SafeTensorsFile file)
     {
-        var state = new StateDict();
-        using var scope = NewScope();
+        var state = new NamedTensors();
+        using var scope = NewDisposeScope();
         foreach (var (name, tensor) in file)
-            if (name.StartsWith(prefix, StringComparison.Ordinal)) state.Add(name[prefix.Length..], tensor.Clone());
+            if (name.StartsWith(prefix, StringComparison.Ordinal)) state.Add(name[prefix.Length..], tensor.clone());
         return state;
     }
 
-    /// <summary>The masks of <paramref name="model"/>'s masked parameters, as <c>mask.&lt;parameter&gt;</c> entries.</summary>
-    internal static IEnumerable<KeyValuePair<string, Tensor>> Masks(Module model) =>
-        model.NamedParameters().Where(p => p.Parameter.Mask is not null)
-            .Select(p => new KeyValuePair<string, Tensor>(Mask + p.Name, p.Parameter.Mask!));
-
-    /// <summary>Sets every parameter's mask from the file (none where the file has no <c>mask.</c> entry for it).</summary>
-    internal static void RestoreMasks(Module model, SafeTensorsFile file)
+    /// <summary>The mask of <paramref name="model"/> (a <see cref="ZooModel"/>'s <see cref="ZooModel.Mask"/>; none for
+    /// other modules) as <c>mask.&lt;parameter&gt;</c> entries, in parameter order (still owned by the model's mask).</summary>
+    internal static IEnumerable<KeyValuePair<string, Tensor>> Masks(nn.Module model)
     {
-        foreach (var (name, parameter) in model.NamedParameters())
-            parameter.SetMask(file.TryGetValue(Mask + name, out var mask) ? mask : null);
+        if (model is not ZooModel { Mask: { } mask }) return [];
+        return model.named_parameters().Where(p => mask.Contains(p.name))
+            .Select(p => new KeyValuePair<string, Tensor>(Mask + p.name, mask[p.name])).ToList();
+    }
+
+    /// <summary>Sets the model's mask from the file's <c>mask.</c> entries (no mask when the file has none).</summary>
+    /// <exception cref="InvalidDataException">The file holds masks and the model is not a <see cref="ZooModel"/>, which
+    /// is the only kind of model that holds one.</exception>
+    internal static void RestoreMasks(nn.Module model, SafeTensorsFile file)
+    {
+        using var mask = new ModelMask();
+        foreach (var (name, tensor) in file)
+            if (name.StartsWith(Mask, StringComparison.Ordinal)) mask.Add(name[Mask.Length..], tensor);
+        if (model is ZooModel zoo) zoo.SetMask(mask.Count > 0 ? mask : null);
+        else if (mask.Count > 0)
+            throw new InvalidDataException($"{file.FilePath} holds masks ({string.Join(", ", mask.Names)}), but the model is a {model.GetType().Name}: only a ZooModel holds a mask");
     }
 }

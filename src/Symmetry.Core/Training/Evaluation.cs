@@ -1,6 +1,6 @@
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Training;
 
@@ -14,30 +14,24 @@ public readonly record struct LossAccuracy(double Loss, double Accuracy, long Ex
 public static class Evaluation
 {
     /// <summary>Evaluates <paramref name="model"/> in eval mode without gradients, then restores its previous mode.</summary>
-    public static LossAccuracy Evaluate(Module model, IEnumerable<Batch> batches, Device device)
+    public static LossAccuracy Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches, Device device)
     {
-        var wasTraining = model.Training;
-        model.Eval();
-        try
+        ArgumentNullException.ThrowIfNull(model);
+        TorchRuntime.Ensure();
+        using var mode = Guards.Mode(model, training: false);
+        double lossSum = 0;
+        long correct = 0, count = 0;
+        using var noGrad = no_grad();
+        foreach (var batch in batches)
         {
-            double lossSum = 0;
-            long correct = 0, count = 0;
-            using var noGrad = NoGrad();
-            foreach (var batch in batches)
-            {
-                using var scope = NewScope();
-                var inputs = batch.Inputs.To(device);
-                var labels = batch.Labels.To(device);
-                var logits = model.Forward(inputs);
-                lossSum += Functional.CrossEntropy(logits, labels, reduction: Reduction.Sum).ToDouble();
-                correct += logits.ArgMax(1).Eq(labels).Sum().ToInt64();
-                count += labels.Size(0);
-            }
-            return count == 0 ? new(double.NaN, double.NaN, 0) : new(lossSum / count, (double)correct / count, count);
+            using var scope = NewDisposeScope();
+            var inputs = batch.Inputs.to(device);
+            var labels = batch.Labels.to(device);
+            var logits = model.call(inputs);
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).ToDouble();
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            count += labels.size(0);
         }
-        finally
-        {
-            model.Train(wasTraining);
-        }
+        return count == 0 ? new(double.NaN, double.NaN, 0) : new(lossSum / count, (double)correct / count, count);
     }
 }

@@ -1,6 +1,6 @@
 namespace Symmetry.Core.Training;
 
-/// <summary>Extends the training loop (design rule 8: callbacks, not experiment-specific branches). Every method has
+/// <summary>Extends the training loop (design rule 9: callbacks, not experiment-specific branches). Every method has
 /// a no-op default.</summary>
 public interface ITrainingCallback
 {

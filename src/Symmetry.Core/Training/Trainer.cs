@@ -1,14 +1,16 @@
 using System.Diagnostics;
+using Symmetry.Core.Models;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using Symmetry.Torch.Optim;
-using static Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Training;
 
 /// <summary>Settings of a <see cref="Trainer"/>.</summary>
 public sealed record TrainerOptions
 {
+    private readonly Device? device;
+
     /// <summary>Epochs to train in total (a resumed run continues up to this).</summary>
     public int Epochs { get; init; } = 1;
     /// <summary>Master seed; each epoch reseeds the global generator from (seed, epoch) so dropout is reproducible across resumes.</summary>
@@ -19,26 +21,50 @@ public sealed record TrainerOptions
     public long EvaluateEverySteps { get; init; }
     /// <summary>Evaluate the whole training set too (else train metrics are NaN), which doubles evaluation time.</summary>
     public bool EvaluateTrainSet { get; init; } = true;
-    /// <summary>Device the model lives on; batches are moved there.</summary>
-    public Device Device { get; init; } = Device.Cpu;
+    /// <summary>Device the model lives on; batches are moved there. Default: the CPU.</summary>
+    public Device Device
+    {
+        get
+        {
+            // torch.CPU initialises TorchSharp: load the natives our way first.
+            TorchRuntime.Ensure();
+            return device ?? CPU;
+        }
+        init => device = value;
+    }
     /// <summary>Step the scheduler once per epoch (true) or once per optimizer step (false).</summary>
     public bool ScheduleEachEpoch { get; init; } = true;
 }
 
 /// <summary>
-/// The one training loop (design rule 8): cross-entropy classification with an optimizer, an optional schedule and
-/// callbacks for everything else. Records the metrics of ALGORITHMS §1 at every evaluation. Checkpoints at epoch
-/// ends (see <see cref="TrainingCheckpoint"/>) hold everything needed to continue exactly as an uninterrupted run.
+/// The one training loop (design rule 9): cross-entropy classification with a TorchSharp optimizer, an optional
+/// schedule and callbacks for everything else. Records the metrics of ALGORITHMS §1 at every evaluation. Checkpoints at
+/// epoch ends (see <see cref="TrainingCheckpoint"/>) hold everything needed to continue exactly as an uninterrupted run.
+/// When the model is a <see cref="ZooModel"/> with a mask, the gradients of masked weights are zeroed after every
+/// backward pass and the mask is re-applied after every optimizer step, so masked weights stay exactly zero and their
+/// optimizer state stays zero.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
     private readonly List<ITrainingCallback> callbacks;
-    private readonly StateDict initialParameters;
+    private readonly NamedTensors initialParameters;
 
     /// <summary>Prepares training; θ₀ is the model's parameters now.</summary>
-    public Trainer(Module model, Optimizer optimizer, ITrainingData data, TrainerOptions options,
+    /// <param name="model">The model (build <paramref name="optimizer"/> on its parameters after moving it to the device).</param>
+    /// <param name="optimizer">A TorchSharp optimizer, e.g. <c>torch.optim.Adam(model.parameters(), …)</c>.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="schedule">A learning-rate schedule over the optimizer's current rate, or null for a constant rate.</param>
+    /// <param name="callbacks">Callbacks.</param>
+    /// <exception cref="ArgumentException">The options name a CUDA device this process cannot use.</exception>
+    public Trainer(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ITrainingData data, TrainerOptions options,
         Schedule? schedule = null, IEnumerable<ITrainingCallback>? callbacks = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        DeviceCheck.Require(options.Device);
         (Model, Optimizer, Data, Options) = (model, optimizer, data, options);
         Scheduler = schedule is null ? null : new Scheduler(optimizer, schedule);
         this.callbacks = callbacks?.ToList() ?? new();
@@ -46,9 +72,9 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The model being trained.</summary>
-    public Module Model { get; }
+    public nn.Module<Tensor, Tensor> Model { get; }
     /// <summary>The optimizer.</summary>
-    public Optimizer Optimizer { get; }
+    public optim.Optimizer Optimizer { get; }
     /// <summary>The learning-rate scheduler, if any.</summary>
     public Scheduler? Scheduler { get; }
     /// <summary>The data.</summary>
@@ -67,9 +93,11 @@ public sealed class Trainer : IDisposable
     public List<TrainingMetrics> History { get; } = new();
     /// <summary>Steps in the current epoch so far, and the epoch's total when known (for progress display).</summary>
     public (long Done, long? Total) EpochProgress { get; private set; }
+    /// <summary>The learning rate in force (the optimizer's first parameter group).</summary>
+    public double LearningRate => LearningRates.Get(Optimizer);
 
-    /// <summary>θ₀, the parameters when training started (names as in the model).</summary>
-    public StateDict InitialParameters => initialParameters;
+    /// <summary>θ₀, the parameters when training started (names as in the model; CPU copies owned by the trainer).</summary>
+    public NamedTensors InitialParameters => initialParameters;
 
     /// <summary>Adds a callback.</summary>
     public void AddCallback(ITrainingCallback callback) => callbacks.Add(callback);
@@ -81,8 +109,8 @@ public sealed class Trainer : IDisposable
         var batchesPerEpoch = (long?)null;
         while (Epoch < Options.Epochs)
         {
-            ManualSeed(Seeds.Derive(Options.Seed, $"epoch-{Epoch}"));
-            Model.Train();
+            manual_seed(unchecked((long)Seeds.Derive(Options.Seed, $"epoch-{Epoch}")));
+            Model.train();
             var clock = Stopwatch.StartNew();
             long done = 0;
             EpochProgress = (0, batchesPerEpoch);
@@ -117,22 +145,26 @@ public sealed class Trainer : IDisposable
 
     private double TrainStep(Batch batch)
     {
-        using var scope = NewScope();
-        var inputs = batch.Inputs.To(Options.Device);
-        var labels = batch.Labels.To(Options.Device);
-        var loss = Functional.CrossEntropy(Model.Forward(inputs), labels);
-        loss.Backward();
+        using var scope = NewDisposeScope();
+        var device = Options.Device;
+        var inputs = batch.Inputs.to(device);
+        var labels = batch.Labels.to(device);
+        var loss = nn.functional.cross_entropy(Model.call(inputs), labels);
+        loss.backward();
+        var zoo = Model as ZooModel;
+        zoo?.Mask?.MaskGradients(zoo);
         Tensor? squaredNorm = null;
-        foreach (var p in Optimizer.Parameters)
+        foreach (var p in Optimizer.parameters())
         {
-            var grad = p.Grad;
+            var grad = p.grad;
             if (grad is null) continue;
-            var square = grad.Square().Sum();
+            var square = grad.square().sum();
             squaredNorm = squaredNorm is null ? square : squaredNorm + square;
         }
         CumulativeGradientNorm += squaredNorm is null ? 0 : Math.Sqrt(squaredNorm.ToDouble());
-        Optimizer.Step();
-        Optimizer.ZeroGrad();
+        Optimizer.step();
+        zoo?.ApplyMask();
+        Optimizer.zero_grad();
         Step++;
         return loss.ToDouble();
     }
@@ -148,7 +180,7 @@ public sealed class Trainer : IDisposable
             Epoch = epoch,
             Train = Options.EvaluateTrainSet ? Evaluation.Evaluate(Model, Data.TrainEvaluationBatches(), Options.Device) : nan,
             Test = Evaluation.Evaluate(Model, Data.TestBatches(), Options.Device),
-            LearningRate = Optimizer.LearningRate,
+            LearningRate = LearningRate,
             DistanceFromInit = distance,
             CosineToInit = cosine,
             CumulativeGradientNorm = CumulativeGradientNorm,
@@ -162,35 +194,35 @@ public sealed class Trainer : IDisposable
     /// <summary>‖θ − θ₀‖ and cos(θ, θ₀) over all parameters.</summary>
     public (double Distance, double Cosine) DriftFromInit()
     {
-        using var scope = NewScope();
-        using var noGrad = NoGrad();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         double difference = 0, dot = 0, normNow = 0, normInit = 0;
-        foreach (var (name, p) in Model.NamedParameters())
+        foreach (var (name, p) in Model.named_parameters())
         {
-            var now = p.Value.To(Device.Cpu, DType.Float64);
-            var init = initialParameters[name].To(DType.Float64);
-            difference += (now - init).Square().Sum().ToDouble();
-            dot += (now * init).Sum().ToDouble();
-            normNow += now.Square().Sum().ToDouble();
-            normInit += init.Square().Sum().ToDouble();
+            var now = p.detach().to(ScalarType.Float64, CPU);
+            var init = initialParameters[name].to(ScalarType.Float64);
+            difference += (now - init).square().sum().ToDouble();
+            dot += (now * init).sum().ToDouble();
+            normNow += now.square().sum().ToDouble();
+            normInit += init.square().sum().ToDouble();
         }
         var cosine = normNow == 0 || normInit == 0 ? double.NaN : dot / Math.Sqrt(normNow * normInit);
         return (Math.Sqrt(difference), cosine);
     }
 
-    internal static StateDict SnapshotParameters(Module model)
+    internal static NamedTensors SnapshotParameters(nn.Module model)
     {
-        var snapshot = new StateDict();
-        using var scope = NewScope();
-        foreach (var (name, p) in model.NamedParameters()) snapshot.Add(name, p.Value.Detach().To(Device.Cpu).Clone());
+        var snapshot = new NamedTensors();
+        using var scope = NewDisposeScope();
+        foreach (var (name, p) in model.named_parameters()) snapshot.Add(name, p.detach().to(CPU).clone());
         return snapshot;
     }
 
-    internal void ReplaceInitialParameters(StateDict saved)
+    internal void ReplaceInitialParameters(NamedTensors saved)
     {
-        using var scope = NewScope();
-        using var noGrad = NoGrad();
-        foreach (var (name, tensor) in initialParameters.Entries) tensor.CopyFrom(saved[name]);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in initialParameters) tensor.copy_(saved[name]);
     }
 
     /// <summary>Frees θ₀ (the model and optimizer belong to the caller).</summary>

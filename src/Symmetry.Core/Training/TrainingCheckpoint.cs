@@ -1,58 +1,68 @@
 using System.Globalization;
+using Symmetry.Core.Models;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
 using Symmetry.Torch.Serialization;
+using TorchSharp;
 using static Symmetry.Core.Training.CheckpointSections;
 
 namespace Symmetry.Core.Training;
 
 /// <summary>
 /// Saves and restores a <see cref="Trainer"/> at an epoch boundary as one safetensors file: the model's parameters and
-/// buffers (<c>model.*</c>), the optimizer's state (<c>optimizer.*</c>), θ₀ (<c>init.*</c>) and, as metadata, the epoch,
-/// step, scheduler position and running metrics, and the parameters' masks (<c>mask.*</c>). The global random generator is reseeded from (seed, epoch) at
-/// every epoch start and data order depends only on (seed, epoch), so a restored run continues bit-identically.
+/// buffers (<c>model.*</c>), the optimizer's state (<c>optimizer.*</c>: <c>step</c>, <c>lr</c> and
+/// <c>{parameter index}.{buffer}</c>), θ₀ (<c>init.*</c>), the model's mask (<c>mask.*</c>, for a <see cref="ZooModel"/>
+/// with one) and, as metadata, the epoch, step, scheduler position and running metrics. The global random generator
+/// is reseeded from (seed, epoch) at every epoch start and data order depends only on (seed, epoch), so a restored run
+/// continues bit-identically.
 /// </summary>
 public static class TrainingCheckpoint
 {
     private const string FormatVersion = "1";
+    private const string Optimizer = "optimizer.";
+    private const string Init = "init.";
 
     /// <summary>Writes the checkpoint atomically (temporary file, flush, rename).</summary>
     public static void Save(Trainer trainer, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
-        using var model = trainer.Model.StateDict();
-        using var optimizer = trainer.Optimizer.SaveState();
-        var tensors = Prefixed(CheckpointSections.Model, model).Concat(Prefixed("optimizer.", optimizer))
-            .Concat(Prefixed("init.", trainer.InitialParameters)).Concat(CheckpointSections.Masks(trainer.Model)).ToList();
+        ArgumentNullException.ThrowIfNull(trainer);
+        TorchRuntime.Ensure();
+        using var model = StateDicts.Copy(trainer.Model);
+        using var optimizer = OptimizerCheckpoint.Save(trainer.Optimizer, trainer.Step);
+        var tensors = Prefixed(CheckpointSections.Model, model).Concat(Prefixed(Optimizer, optimizer))
+            .Concat(Prefixed(Init, trainer.InitialParameters)).Concat(CheckpointSections.Masks(trainer.Model)).ToList();
         var metadata = new Dictionary<string, string>(extraMetadata ?? new Dictionary<string, string>())
         {
             ["symmetry.checkpoint"] = FormatVersion,
             ["epoch"] = trainer.Epoch.ToString(CultureInfo.InvariantCulture),
             ["step"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
             ["scheduler_steps"] = (trainer.Scheduler?.Steps ?? 0).ToString(CultureInfo.InvariantCulture),
-            ["scheduler_base_lr"] = (trainer.Scheduler?.BaseLearningRate ?? trainer.Optimizer.LearningRate).ToString("R", CultureInfo.InvariantCulture),
+            ["scheduler_base_lr"] = (trainer.Scheduler?.BaseLearningRate ?? trainer.LearningRate).ToString("R", CultureInfo.InvariantCulture),
             ["cumulative_gradient_norm"] = trainer.CumulativeGradientNorm.ToString("R", CultureInfo.InvariantCulture),
             ["wall_seconds"] = trainer.WallSeconds.ToString("R", CultureInfo.InvariantCulture),
             ["seed"] = trainer.Options.Seed.ToString(CultureInfo.InvariantCulture),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        SafeTensors.Save(path, tensors, metadata);
+        // The writer's host copies are temporaries: a scope frees them.
+        using (torch.NewDisposeScope()) SafeTensors.Save(path, tensors, metadata);
     }
 
-    /// <summary>Restores a checkpoint written by <see cref="Save"/> into a trainer built the same way; returns the
-    /// file's metadata.</summary>
-    /// <exception cref="InvalidDataException">The file is not a Symmetry training checkpoint or was made with another seed.</exception>
+    /// <summary>Restores a checkpoint written by <see cref="Save"/> (or by the old binding) into a trainer built the
+    /// same way; returns the file's metadata.</summary>
+    /// <exception cref="InvalidDataException">The file is not a Symmetry training checkpoint, was made with another
+    /// seed, or holds a mask for a model that cannot hold one.</exception>
     public static IReadOnlyDictionary<string, string> Restore(Trainer trainer, string path)
     {
+        ArgumentNullException.ThrowIfNull(trainer);
         using var file = SafeTensors.Load(path);
         var metadata = file.Metadata;
         if (!metadata.TryGetValue("symmetry.checkpoint", out var version) || version != FormatVersion)
             throw new InvalidDataException($"{path}: not a Symmetry training checkpoint (format {FormatVersion})");
         if (metadata["seed"] != trainer.Options.Seed.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{path}: checkpoint was made with seed {metadata["seed"]}, this run uses {trainer.Options.Seed}");
-        CheckpointSections.RestoreMasks(trainer.Model, file);
-        using (var model = Unprefixed(CheckpointSections.Model, file)) trainer.Model.Load(model);
-        using (var optimizer = Unprefixed("optimizer.", file)) trainer.Optimizer.LoadState(optimizer);
-        using (var init = Unprefixed("init.", file)) trainer.ReplaceInitialParameters(init);
+        RestoreMasks(trainer.Model, file);
+        using (var model = Unprefixed(CheckpointSections.Model, file)) StateDicts.Load(trainer.Model, model);
+        using (var optimizer = Unprefixed(Optimizer, file)) OptimizerCheckpoint.Restore(trainer.Optimizer, optimizer);
+        using (var init = Unprefixed(Init, file)) trainer.ReplaceInitialParameters(init);
         trainer.Epoch = int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
         trainer.Step = long.Parse(metadata["step"], CultureInfo.InvariantCulture);
         trainer.CumulativeGradientNorm = double.Parse(metadata["cumulative_gradient_norm"], CultureInfo.InvariantCulture);

@@ -54,8 +54,8 @@ public static class SafeTensors
                 {
                     if (entries[i].ByteLength == 0) continue;
                     // Row-major host bytes, whatever the tensor's device and layout.
-                    using var host = tensors[i].Value.detach().cpu().contiguous();
-                    stream.Write(host.bytes);
+                    using var scope = NewDisposeScope();
+                    stream.Write(tensors[i].Value.detach().cpu().contiguous().bytes);
                 }
                 stream.Flush(flushToDisk: true);
             }

@@ -6,8 +6,8 @@ using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
 using Symmetry.Core.Training;
 using Symmetry.Torch;
-using Symmetry.Torch.NN;
-using Symmetry.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Symmetry.Core.Experiments.WeightSymmetry;
 
@@ -17,9 +17,12 @@ namespace Symmetry.Core.Experiments.WeightSymmetry;
 /// after propagation), trains with a checkpoint after every epoch and a metrics row per evaluation, records the best
 /// snapshots, and only then marks the run finished. Any failure marks the run failed (it resumes on the next attempt).
 /// </summary>
+/// <param name="store">The results store.</param>
+/// <param name="data">Gives the data splits for a configuration's data path (null = default).</param>
+/// <param name="device">Device to train on (null: the CPU).</param>
 public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataSplits> data, Device? device = null)
 {
-    private readonly Device device = device ?? Device.Cpu;
+    private readonly Device device = DeviceCheck.Require(device ?? DefaultDevice());
 
     /// <summary>Called after each evaluation of the running run (for progress display).</summary>
     public Action<string, TrainingMetrics>? OnEvaluation { get; set; }
@@ -58,10 +61,13 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         var splits = data(config.Data);
         using var model = BuildModel(config, splits);
         ApplyMask(config, runId, model);
-        model.To(device);
-        using Optimizer optimizer = config.Optimizer == "sgd"
-            ? new Sgd(model.Parameters(), config.LearningRate, weightDecay: config.WeightDecay)
-            : new Adam(model.Parameters(), config.LearningRate, weightDecay: config.WeightDecay);
+        model.to(device);
+        // Built after the move (.to makes new parameters). Plain SGD (no momentum) or Adam; weight decay is L2, added to
+        // the gradient, for both.
+        var parameters = model.parameters().ToList();
+        using optim.Optimizer optimizer = config.Optimizer == "sgd"
+            ? optim.SGD(parameters, config.LearningRate, weight_decay: config.WeightDecay)
+            : optim.Adam(parameters, config.LearningRate, weight_decay: config.WeightDecay);
         var options = new TrainerOptions { Epochs = config.Epochs, Seed = config.Seed, Device = device };
         using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.BatchSize, config.Seed), options,
             callbacks: [new StoreMetrics(store, runId, OnEvaluation)]);
@@ -79,7 +85,11 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             TrainingCheckpoint.Save(t, path);
             store.RecordCheckpoint(runId, epoch, t.Step, path);
         });
-        if (config.Driver == DriverKind.Prune) RecordMaskStatistics(runId, model, ModelMask.FromModule(model));
+        if (config.Driver == DriverKind.Prune)
+        {
+            using var dense = new ModelMask();
+            RecordMaskStatistics(runId, model, model.Mask ?? dense);
+        }
         RecordBest(runId);
         store.FinishRun(runId, trainer.WallSeconds);
         return resumedFrom;
@@ -94,7 +104,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             Dropout = config.Dropout > 0 ? config.Dropout : null,
             BatchNorm = config.BatchNorm ? true : null,
         };
-        using var init = Generator.ForPurpose(config.Seed, "init");
+        using var init = Generators.ForPurpose(config.Seed, "init");
         return ModelZoo.Create(config.Model, modelConfig, init);
     }
 
@@ -110,11 +120,11 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         using var drawn = ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed);
         RecordMaskStatistics(runId, model, drawn);
         using var used = config.Propagate ? MaskPropagation.Propagate(model, drawn) : drawn.Clone();
-        used.ApplyTo(model);
+        ExperimentMasks.SetMerged(model, used);
         if (config.SparseInit)
         {
-            using var generator = Generator.ForPurpose(config.Seed, "sparse-init");
-            SparseInit.Apply(model, generator);
+            using var generator = Generators.ForPurpose(config.Seed, "sparse-init");
+            SparseInit.Apply(model, generator, model.Mask);
         }
     }
 
@@ -134,14 +144,24 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         return range[0] + (range[1] - range[0]) * draw;
     }
 
-    private static void PruneIfScheduled(WeightSymmetryConfig config, Module model, int epoch)
+    private static void PruneIfScheduled(WeightSymmetryConfig config, ZooModel model, int epoch)
     {
         if (config.PruneSchedule is null) return;
         foreach (var step in config.PruneSchedule.Where(p => p.Epoch == epoch))
-            MagnitudePruning.ToSparsity(model, step.Sparsity);
+        {
+            using var pruned = MagnitudePruning.ToSparsity(model, model.Mask, step.Sparsity);
+            model.SetMask(pruned);
+        }
     }
 
-    private void RecordMaskStatistics(string runId, Module model, ModelMask mask)
+    private static Device DefaultDevice()
+    {
+        // torch.CPU initialises TorchSharp: load the natives our way first.
+        TorchRuntime.Ensure();
+        return CPU;
+    }
+
+    private void RecordMaskStatistics(string runId, nn.Module model, ModelMask mask)
     {
         var report = MaskReport.Create(model, mask);
         store.RecordMaskStats(runId, MaskStage.Mask, "", Text(report.Mask.ToFlat()));
