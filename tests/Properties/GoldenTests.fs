@@ -308,7 +308,7 @@ let ``the golden checkpoint file reads back with the recorded entries and metada
     Assert.That(sha256 bytes, Is.EqualTo(str "file_sha256" section), "file sha256")
     use file = SafeTensors.Load(path)
     let entries = items (prop "entries" section)
-    Assert.That(List.ofSeq file.Names, Is.EqualTo(entries |> List.map (str "name")), "entry names in file order")
+    TestSupport.assertArrayEqual "entry names in file order" (entries |> List.map (str "name") |> Array.ofList) (Array.ofSeq file.Names)
     failOn "checkpoint file" [ for entry in entries do yield! compareEntry (str "name" entry) entry file.[str "name" entry] ]
     let metadata = [ for kv in (prop "metadata" section).EnumerateObject() -> kv.Name, kv.Value.GetString() |> nonNull ]
     for key, value in metadata do
@@ -340,9 +340,11 @@ let ``the old training checkpoint restores with the new checkpoint code, tensors
     use optimizer = OptimizerStates.Flatten adam
     let under (prefix: string) = entries |> List.filter (fun e -> (str "name" e).StartsWith prefix)
     let strip (prefix: string) (e: JsonElement) = (str "name" e).Substring prefix.Length
-    Assert.That(under "model." |> List.map (strip "model.") |> List.sort, Is.EqualTo(modelTensors.Keys |> List.ofSeq |> List.sort), "model entries")
-    Assert.That(under "optimizer." |> List.map (strip "optimizer.") |> List.sort, Is.EqualTo(optimizer.Names |> List.ofSeq |> List.sort), "optimizer entries")
-    Assert.That(under "init." |> List.map (strip "init.") |> List.sort, Is.EqualTo(trainer.InitialParameters.Names |> List.ofSeq |> List.sort), "init entries")
+    let sameNames what (recorded: string list) (now: string seq) =
+        TestSupport.assertArrayEqual what (recorded |> List.sort |> Array.ofList) (now |> Seq.sort |> Array.ofSeq)
+    sameNames "model entries" (under "model." |> List.map (strip "model.")) modelTensors.Keys
+    sameNames "optimizer entries" (under "optimizer." |> List.map (strip "optimizer.")) optimizer.Names
+    sameNames "init entries" (under "init." |> List.map (strip "init.")) trainer.InitialParameters.Names
     Assert.That(entries |> List.forall (fun e -> [ "model."; "optimizer."; "init." ] |> List.exists (str "name" e).StartsWith), "no other sections")
     let problems =
         [ for e in under "model." do yield! compareEntry (str "name" e) e modelTensors.[strip "model." e]

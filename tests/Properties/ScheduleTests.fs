@@ -29,7 +29,7 @@ let ``scheduler and optimizer state restore exactly`` () =
     use p = new Parameter(torch.tensor([| 1.0; 2.0 |]))
     use adam = torch.optim.Adam([ p ], 0.1)
     let scheduler = Scheduler(adam, Schedule.StepDecay(2L, 0.5))
-    let setGrad (q: Parameter) g =
+    let setGrad (q: Parameter) (g: float) =
         use grad = torch.tensor([| g; -g |])
         q.grad <- grad
     let step g =

@@ -6,8 +6,8 @@ open System
 open System.IO
 open FsCheck
 open FsCheck.FSharp
-open FsCheck.NUnit
 open NUnit.Framework
+open FsCheck.NUnit
 open TorchSharp
 open TorchSharp.Modules
 open Symmetry.Torch
@@ -93,7 +93,7 @@ let ``resuming from a checkpoint gives bit-identical weights`` () =
         do
             use scope = torch.NewDisposeScope()
             use _ = torch.no_grad()
-            for p in netC.parameters() do p.mul_(3.0) |> ignore
+            for p in netC.parameters() do p.mul_((3.0).ToScalar()) |> ignore
         use adamC = torch.optim.Adam(netC.parameters(), 0.5, weight_decay = 1e-4)
         use runC = trainer splits netC adamC 3
         TrainingCheckpoint.Restore(runC, path) |> ignore
