@@ -6,7 +6,7 @@ using Symmetry.Core.Data;
 using Symmetry.Core.Models;
 using Symmetry.Core.Training;
 using Symmetry.Torch;
-using Symmetry.Torch.Optim;
+using TorchSharp;
 
 /// <summary>
 /// <c>lenet-epoch</c> and <c>mnist-cnn-epoch</c> (opt-in: an epoch takes seconds to tens of seconds): one training
@@ -15,10 +15,10 @@ using Symmetry.Torch.Optim;
 /// model, data order and hyper-parameters in idiomatic PyTorch (bench/peers/epoch.py).
 /// </summary>
 /// <remarks>
-/// Ours is the path users run: <see cref="ModelZoo.Create"/> + <see cref="Adam"/> + <see cref="Trainer"/> over
+/// Ours is the path users run: <see cref="ModelZoo.Create"/> + TorchSharp's <c>torch.optim.Adam</c> + <see cref="Trainer"/> over
 /// <see cref="LoaderData"/> (seed 42, no evaluation), so the time includes everything the Trainer does per step:
-/// batch gathering, the forward/backward pass, the global gradient norm (one host sync), the Adam step, clearing the
-/// gradients and reading the loss back. Each timed epoch is a fresh Trainer over the same model and optimizer, so it
+/// batch gathering, the forward/backward pass, the global gradient norm (one host sync), the Adam step, the
+/// optimizer's <c>zero_grad()</c> and reading the loss back. Each timed epoch is a fresh Trainer over the same model and optimizer, so it
 /// is epoch 0 of seed 42 every time; its sample order (<see cref="DataLoader.Order"/>) goes to the peer through a
 /// temporary file of int64 little-endian indices, and the peer reads the same IDX files itself. The warm-up is
 /// <see cref="WarmupSteps"/> steps through the same Trainer path (both sides).
@@ -48,9 +48,9 @@ internal static class EpochBench
         {
             // The order the Trainer's epoch 0 visits: LoaderData's training loader is exactly this one.
             WriteOrder(orderFile, new DataLoader(splits.Train, Batch, shuffle: true, Seed).Order(0));
-            using var init = Generator.ForPurpose(Seed, "init");
+            using var init = Generators.ForPurpose(Seed, "init");
             using var model = ModelZoo.Create(modelName, ModelConfig.Mnist, init);
-            using var optimizer = new Adam(model.Parameters(), LearningRate);
+            using var optimizer = torch.optim.Adam(model.parameters(), LearningRate);
             var options = new TrainerOptions { Epochs = 1, Seed = Seed, EvaluateEachEpoch = false };
             string[] peerArgs =
             [
@@ -71,7 +71,7 @@ internal static class EpochBench
     }
 
     /// <summary>One epoch (or, with <see cref="FirstBatches"/>, its first steps) exactly as a user runs it.</summary>
-    private static void Train(ZooModel model, Optimizer optimizer, ITrainingData data, TrainerOptions options)
+    private static void Train(ZooModel model, torch.optim.Optimizer optimizer, ITrainingData data, TrainerOptions options)
     {
         using var trainer = new Trainer(model, optimizer, data, options);
         trainer.Run();

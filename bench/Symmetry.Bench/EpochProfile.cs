@@ -4,17 +4,19 @@ using System.Globalization;
 using Symmetry.Core.Data;
 using Symmetry.Core.Models;
 using Symmetry.Torch;
-using Symmetry.Torch.Optim;
-using Torch = Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 /// <summary><c>epoch-profile</c> (opt-in diagnostic): the steps of <c>lenet-epoch</c> and <c>mnist-cnn-epoch</c> split
 /// into the phases of <see cref="Symmetry.Core.Training.Trainer"/>'s step, replayed here op for op (the Trainer itself
 /// has no timers): batch gathering, forward to the loss, backward, the Trainer's extras (global gradient norm with its
-/// host read, loss read-back), the Adam step and clearing the gradients; ms per step of process CPU time, over
+/// host read, loss read-back), the Adam step and zeroing the gradients; ms per step of process CPU time, over
 /// <see cref="Steps"/> steps of the epoch-0 order after a warm-up; then the forward pass layer by layer. The same
 /// phases timed in bench/peers/epoch.py's loop give the peer's split.</summary>
-/// <remarks>On glibc, mnist-cnn's large activations are returned to the system and faulted back in every step (on both
-/// sides); MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set high in the environment show how much that costs.</remarks>
+/// <remarks>On glibc, large freed blocks are kept in the heap by <see cref="TorchRuntime.Ensure"/> (unless
+/// <c>SYMMETRY_DEFAULT_MALLOC=1</c>); running with that variable set shows what returning mnist-cnn's activations to
+/// the system every step costs.</remarks>
 internal static class EpochProfile
 {
     public const string Name = "epoch-profile";
@@ -28,10 +30,11 @@ internal static class EpochProfile
         foreach (var modelName in new[] { "lenet-300-100", "mnist-cnn" })
         {
             var loader = new DataLoader(splits.Train, Batch, shuffle: true, seed: 42);
-            using var init = Generator.ForPurpose(42, "init");
+            using var init = Generators.ForPurpose(42, "init");
             using var model = ModelZoo.Create(modelName, ModelConfig.Mnist, init);
-            using var optimizer = new Adam(model.Parameters(), 1e-3);
-            model.Train();
+            using var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
+            var parameters = model.parameters().ToList();
+            model.train();
             string[] phases = ["gather", "forward", "backward", "grad-norm", "adam", "zero-grad", "loss-read"];
             var totals = new double[phases.Length];
             var step = 0;
@@ -41,26 +44,26 @@ internal static class EpochProfile
                 var t0 = Harness.ProcessCpuSeconds();
                 if (!batches.MoveNext()) break;
                 var (x, y) = batches.Current;
-                using var scope = Torch.NewScope();
+                using var scope = NewDisposeScope();
                 var t1 = Harness.ProcessCpuSeconds();
-                var loss = Functional.CrossEntropy(model.Forward(x), y);
+                var loss = F.cross_entropy(model.forward(x), y);
                 var t2 = Harness.ProcessCpuSeconds();
-                loss.Backward();
+                loss.backward();
                 var t3 = Harness.ProcessCpuSeconds();
                 Tensor? squared = null;
-                foreach (var p in optimizer.Parameters)
+                foreach (var p in parameters)
                 {
-                    if (p.Grad is not { } grad) continue;
-                    var square = grad.Square().Sum();
+                    if (p.grad is not { } grad) continue;
+                    var square = grad.square().sum();
                     squared = squared is null ? square : squared + square;
                 }
-                _ = squared is null ? 0 : Math.Sqrt(squared.ToDouble());
+                _ = squared is null ? 0 : Math.Sqrt(squared.item<float>());
                 var t4 = Harness.ProcessCpuSeconds();
-                optimizer.Step();
+                optimizer.step();
                 var t5 = Harness.ProcessCpuSeconds();
-                optimizer.ZeroGrad();
+                optimizer.zero_grad();
                 var t6 = Harness.ProcessCpuSeconds();
-                _ = loss.ToDouble();
+                _ = loss.item<float>();
                 var t7 = Harness.ProcessCpuSeconds();
                 if (step++ < Warmup) continue;
                 double[] times = [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6];
@@ -74,22 +77,23 @@ internal static class EpochProfile
         }
     }
 
-    /// <summary>The forward pass layer by layer (training mode, gradients recorded), ms per batch of process CPU time.</summary>
+    /// <summary>The forward pass layer by layer (training mode, gradients recorded), ms per batch of process CPU time:
+    /// the layers are the children of <see cref="ZooModel.Layers"/>.</summary>
     private static void PrintLayers(string modelName, ZooModel model, DataLoader loader)
     {
         const int passes = 20;
-        var layers = model.Layers.Layers;
+        var layers = model.Layers.children().Cast<nn.Module<Tensor, Tensor>>().ToList();
         var totals = new double[layers.Count];
         foreach (var (x, _) in loader.Epoch(0))
         {
             for (var pass = 0; pass < 5 + passes; pass++)
             {
-                using var scope = Torch.NewScope();
+                using var scope = NewDisposeScope();
                 var h = x;
                 for (var i = 0; i < layers.Count; i++)
                 {
                     var start = Harness.ProcessCpuSeconds();
-                    h = layers[i].Forward(h);
+                    h = layers[i].call(h);
                     if (pass >= 5) totals[i] += Harness.ProcessCpuSeconds() - start;
                 }
             }

@@ -103,9 +103,11 @@ internal static class Harness
         }
         if (Path.IsPathRooted(Python) && !File.Exists(Python)) return null;
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Torch.SetThreadCount also sizes OpenBLAS's pool; torch.set_num_threads does not, so the peer gets the same through its environment.
+        // Debian's python3-torch runs its BLAS on OpenBLAS, whose pool torch.set_num_threads does not size: the peer
+        // gets the same thread count through its environment (ours: the NuGet libtorch's MKL runs on OpenMP, which set_num_threads sizes).
         start.Environment["OPENBLAS_NUM_THREADS"] = Invariant(threads);
-        // The shim keeps large freed blocks in glibc's heap (see runtime.cpp); the peer gets the same allocator settings.
+        // TorchRuntime.Ensure() keeps large freed blocks in glibc's heap (Symmetry.Torch's Allocator: mallopt with
+        // these values); the peer gets the same allocator settings.
         start.Environment["MALLOC_MMAP_THRESHOLD_"] = "33554432";
         start.Environment["MALLOC_TRIM_THRESHOLD_"] = "536870912";
         start.ArgumentList.Add(path);

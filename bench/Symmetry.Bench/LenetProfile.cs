@@ -3,12 +3,13 @@ namespace Symmetry.Bench;
 using System.Diagnostics;
 using System.Globalization;
 using Symmetry.Torch;
-using Torch = Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 /// <summary><c>lenet-profile</c> (opt-in, not part of the default run): the <c>lenet-step</c> step split into forward,
-/// forward+backward and the full step, each as median wall time and process CPU time (all threads, OpenBLAS's
-/// included; less disturbed than wall time when other processes share the cores), ms per step.
-/// The C++ floor is bench/native/lenet_step.cpp.</summary>
+/// forward+backward and the full step, each as median wall time and process CPU time (all threads, the BLAS pool's
+/// included; less disturbed than wall time when other processes share the cores), ms per step.</summary>
 internal static class LenetProfile
 {
     public const string Name = "lenet-profile";
@@ -18,45 +19,45 @@ internal static class LenetProfile
     public static void Run(int threads)
     {
         var p = new List<Tensor>();
-        using var generator = new Generator(0);
+        using var generator = Generators.Create(0);
         int[] widths = [784, 300, 100, 10];
         for (var l = 0; l < 3; l++)
         {
-            var bound = 1 / Math.Sqrt(widths[l]);
-            foreach (var shape in new long[][] { [widths[l + 1], widths[l]], [widths[l + 1]] })
-            {
-                var t = Torch.Empty(shape).DetachFromScope();
-                using (t.UniformInPlace(-bound, bound, generator)) { }
-                p.Add(t.WithRequiresGrad());
-            }
+            p.Add(LenetStep.Uniform([widths[l + 1], widths[l]], widths[l], generator));
+            p.Add(LenetStep.Uniform([widths[l + 1]], widths[l], generator));
         }
-        using (var scope = Torch.NewScope())
+        using var alpha = (-0.1).ToScalar();
+        using (var scope = NewDisposeScope())
         {
-            var x = Torch.Randn([128, 784], generator);
-            var y = Torch.RandInt(0, 10, [128], generator);
-            Tensor Loss() => Functional.CrossEntropy(Functional.Linear(Functional.Relu(Functional.Linear(
-                Functional.Relu(Functional.Linear(x, p[0], p[1])), p[2], p[3])), p[4], p[5]), y);
-            Print("forward (to the loss)", n => { for (var i = 0; i < n; i++) { using var s = Torch.NewScope(); _ = Loss(); } });
+            var x = randn([128, 784], generator: generator);
+            var y = randint(0, 10, [128], generator: generator);
+            Tensor Loss() => F.cross_entropy(F.linear(F.relu(F.linear(F.relu(F.linear(x, p[0], p[1])), p[2], p[3])), p[4], p[5]), y);
+            void ZeroGrads()
+            {
+                foreach (var t in p) t.grad?.zero_();
+            }
+            Print("forward (to the loss)", n => { for (var i = 0; i < n; i++) { using var s = NewDisposeScope(); _ = Loss(); } });
             Print("forward + backward", n =>
             {
                 for (var i = 0; i < n; i++)
                 {
-                    using var s = Torch.NewScope();
-                    Loss().Backward();
-                    foreach (var t in p) t.ZeroGrad();
+                    using var s = NewDisposeScope();
+                    Loss().backward();
+                    ZeroGrads();
                 }
             });
             Print("full step (as lenet-step)", n =>
             {
                 for (var i = 0; i < n; i++)
                 {
-                    using var s = Torch.NewScope();
-                    Loss().Backward();
-                    using (Torch.NoGrad())
+                    using var s = NewDisposeScope();
+                    Loss().backward();
+                    using (no_grad())
                         foreach (var t in p)
                         {
-                            t.AddInPlace(t.Grad!, -0.1);
-                            t.ZeroGrad();
+                            var grad = t.grad!;
+                            t.add_(grad, alpha);
+                            grad.zero_();
                         }
                 }
             });

@@ -1,11 +1,15 @@
-
 namespace Symmetry.Bench;
 
 using Symmetry.Torch;
-using Torch = Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 /// <summary><c>lenet-step</c>: one LeNet-300-100 training step (784→300→100→10, ReLU, cross-entropy; forward, backward,
 /// plain SGD with lr 0.1) on a batch of 128, ms per step, against idiomatic PyTorch (bench/peers/lenet_step.py).</summary>
+/// <remarks>Ours is plain TorchSharp over leaf tensors (functional linear/relu/cross_entropy, the update written out
+/// under no_grad, gradients zeroed in place as the peer's <c>zero_grad(set_to_none=False)</c> does), one dispose
+/// scope per step.</remarks>
 internal static class LenetStep
 {
     public const string Name = "lenet-step";
@@ -22,17 +26,18 @@ internal static class LenetStep
         var parameters = new List<Tensor>();
         try
         {
-            using var generator = new Generator(0);
+            using var generator = Generators.Create(0);
             for (var layer = 0; layer + 1 < Widths.Length; layer++)
             {
                 int fanIn = Widths[layer], fanOut = Widths[layer + 1];
                 parameters.Add(Uniform([fanOut, fanIn], fanIn, generator));
                 parameters.Add(Uniform([fanOut], fanIn, generator));
             }
-            using var scope = Torch.NewScope();
-            var x = Torch.Randn([Batch, Widths[0]], generator);
-            var y = Torch.RandInt(0, Widths[^1], [Batch], generator);
-            Harness.Compare(Name, "ms", 1e3, n => Steps(parameters, x, y, n), "lenet_step.py", ["--batch", Batch.ToString()],
+            using var scope = NewDisposeScope();
+            using var alpha = (-LearningRate).ToScalar();
+            var x = randn([Batch, Widths[0]], generator: generator);
+            var y = randint(0, Widths[^1], [Batch], generator: generator);
+            Harness.Compare(Name, "ms", 1e3, n => Steps(parameters, x, y, alpha, n), "lenet_step.py", ["--batch", Batch.ToString()],
                 threads, Iterations, Repeats, Rounds, Warmup);
         }
         finally
@@ -41,32 +46,32 @@ internal static class LenetStep
         }
     }
 
-    /// <summary>U(−1/√fanIn, 1/√fanIn), as nn.Linear's default (Kaiming-uniform with a = √5), detached from every scope.</summary>
-    private static Tensor Uniform(long[] shape, int fanIn, Generator generator)
+    /// <summary>U(−1/√fanIn, 1/√fanIn), as nn.Linear's default (Kaiming-uniform with a = √5); created outside every
+    /// dispose scope, owned by the caller.</summary>
+    internal static Tensor Uniform(long[] shape, int fanIn, Generator generator)
     {
         var bound = 1 / Math.Sqrt(fanIn);
-        var t = Torch.Empty(shape).DetachFromScope();
-        using (t.UniformInPlace(-bound, bound, generator)) { }
-        return t.WithRequiresGrad();
+        return empty(shape).uniform_(-bound, bound, generator).requires_grad_();
     }
 
-    private static void Steps(List<Tensor> p, Tensor x, Tensor y, int n)
+    private static void Steps(List<Tensor> p, Tensor x, Tensor y, Scalar alpha, int n)
     {
         for (var i = 0; i < n; i++)
         {
-            using var scope = Torch.NewScope();
-            var h1 = Functional.Relu(Functional.Linear(x, p[0], p[1]));
-            var h2 = Functional.Relu(Functional.Linear(h1, p[2], p[3]));
-            var logits = Functional.Linear(h2, p[4], p[5]);
-            var loss = Functional.CrossEntropy(logits, y);
-            loss.Backward();
-            using (Torch.NoGrad())
+            using var scope = NewDisposeScope();
+            var h1 = F.relu(F.linear(x, p[0], p[1]));
+            var h2 = F.relu(F.linear(h1, p[2], p[3]));
+            var logits = F.linear(h2, p[4], p[5]);
+            var loss = F.cross_entropy(logits, y);
+            loss.backward();
+            using (no_grad())
             {
                 foreach (var parameter in p)
                 {
-                    var grad = parameter.Grad!;
-                    parameter.AddInPlace(grad, -LearningRate);
-                    parameter.ZeroGrad();
+                    // The grad getter makes a new wrapper on every read; the scope disposes it.
+                    var grad = parameter.grad!;
+                    parameter.add_(grad, alpha);
+                    grad.zero_();
                 }
             }
         }

@@ -1,11 +1,10 @@
 namespace Symmetry.Bench;
 
-using Symmetry.Torch;
-using Torch = Symmetry.Torch.Torch;
+using static TorchSharp.torch;
 
 /// <summary><c>op-overhead</c>: one small out-of-place element-wise op (8×8 float32 add), µs per op, against
 /// <c>c = a + b</c> in PyTorch (bench/peers/op_overhead.py).</summary>
-/// <remarks>Ours runs as real code does: results are temporaries owned by a <see cref="TensorScope"/>, here one scope
+/// <remarks>Ours runs as real code does: results are temporaries owned by a TorchSharp dispose scope, here one scope
 /// per <see cref="OpsPerScope"/> ops (about one training step's worth of small ops), freed when the scope ends.</remarks>
 internal static class OpOverhead
 {
@@ -18,9 +17,9 @@ internal static class OpOverhead
 
     public static void Run(int threads)
     {
-        using var scope = Torch.NewScope();
-        var a = Torch.Rand([8, 8]);
-        var b = Torch.Rand([8, 8]);
+        using var scope = NewDisposeScope();
+        var a = rand(8, 8);
+        var b = rand(8, 8);
         Harness.Compare(Name, "us", 1e6, n => Loop(a, b, n), "op_overhead.py", [], threads, Iterations, Repeats, Rounds, Warmup);
     }
 
@@ -28,7 +27,7 @@ internal static class OpOverhead
     {
         for (var done = 0; done < n; done += OpsPerScope)
         {
-            using var scope = Torch.NewScope();
+            using var scope = NewDisposeScope();
             var count = Math.Min(OpsPerScope, n - done);
             for (var i = 0; i < count; i++)
                 _ = a + b;

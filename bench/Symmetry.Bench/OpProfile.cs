@@ -4,110 +4,116 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Symmetry.Torch;
-using Torch = Symmetry.Torch.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 /// <summary><c>op-profile</c> (opt-in, not part of the default run): where the time of one <c>op-overhead</c> op goes,
-/// layer by layer — a raw P/Invoke, the shim's add and free called through raw function pointers (no SafeHandle),
-/// SafeHandle/Tensor allocation, and the binding with different scope patterns. Prints <c>profile:</c> lines in ns/op.
-/// The native-only layer (libtorch's add called from C++) is bench/native/op_add.cpp.</summary>
+/// layer by layer — a raw P/Invoke into libLibTorchSharp, its add and dispose called through raw function pointers
+/// (no TorchSharp wrapper), wrapper-sized allocations, and TorchSharp itself with different disposal patterns. Prints
+/// <c>profile:</c> lines in ns/op.</summary>
 internal static unsafe class OpProfile
 {
     public const string Name = "op-profile";
     private const int Iterations = 50_000;
     private const int Rounds = 15;
+    private const string TorchSharpNative = "libLibTorchSharp.so";
     private static readonly List<(string What, Action<int> Body)> Variants = [];
 
     public static void Run(int threads)
     {
-        _ = Torch.ThreadCount; // loads the shim through the binding's resolver first
-        var path = Path.Combine(Path.GetDirectoryName(typeof(Torch).Assembly.Location)!, "libsymm_native.so");
-        var library = NativeLibrary.Load(path);
-        var liveTensors = (delegate* unmanaged<long>)NativeLibrary.GetExport(library, "symm_live_tensors");
-        var liveTensorsNoTransition = (delegate* unmanaged[SuppressGCTransition]<long>)NativeLibrary.GetExport(library, "symm_live_tensors");
-        var full = (delegate* unmanaged<long*, int, double, int, int, int, IntPtr*, int>)NativeLibrary.GetExport(library, "symm_tensor_full");
-        var binary = (delegate* unmanaged<int, IntPtr, IntPtr, int, IntPtr*, int>)NativeLibrary.GetExport(library, "symm_tensor_binary");
-        var binaryNoTransition = (delegate* unmanaged[SuppressGCTransition]<int, IntPtr, IntPtr, int, IntPtr*, int>)NativeLibrary.GetExport(library, "symm_tensor_binary");
-        var alias = (delegate* unmanaged<IntPtr, IntPtr*, int>)NativeLibrary.GetExport(library, "symm_tensor_alias");
-        var free = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "symm_tensor_free");
-        var freeNoTransition = (delegate* unmanaged[SuppressGCTransition]<IntPtr, void>)NativeLibrary.GetExport(library, "symm_tensor_free");
-
-        long* shape = stackalloc long[] { 8, 8 };
-        IntPtr made;
-        const int Float32 = 6, Cpu = 0; // libtorch's ScalarType::Float; the shim's CPU device code
-        Check(full(shape, 2, 0.5, Float32, Cpu, 0, &made));
-        var ra = made;
-        Check(full(shape, 2, 0.25, Float32, Cpu, 0, &made));
-        var rb = made;
-
-        Add("P/Invoke no-op (symm_live_tensors)", n => { for (var i = 0; i < n; i++) _ = liveTensors(); });
-        Add("P/Invoke no-op, SuppressGCTransition", n => { for (var i = 0; i < n; i++) _ = liveTensorsNoTransition(); });
-        Add("shim add+free, raw pointers", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(binary(0, ra, rb, 0, &c)); free(c); }
-        });
-        Add("shim add+free, raw, SuppressGCTransition", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(binaryNoTransition(0, ra, rb, 0, &c)); freeNoTransition(c); }
-        });
-        Add("shim alias+free, raw pointers", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(alias(ra, &c)); free(c); }
-        });
-        Lean.Free = free;
-        Add("lean wrapper alias+Dispose (plain class)", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(alias(ra, &c)); using var t = new Lean(c); }
-        });
-        Add("lean wrapper alias+Dispose (with finalizer)", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(alias(ra, &c)); using var t = new FinalizableLean(c); }
-        });
-        Add("lean wrapper add+Dispose (plain class)", n =>
-        {
-            IntPtr c;
-            for (var i = 0; i < n; i++) { Check(binary(0, ra, rb, 0, &c)); using var t = new Lean(c); }
-        });
-        Add("SafeHandle alloc+Dispose (no native call)", n => { for (var i = 0; i < n; i++) new DummyHandle().Dispose(); });
-
         // No scope is open here: the caller owns a and b.
-        using var a = Torch.Full([8, 8], 0.5);
-        using var b = Torch.Full([8, 8], 0.25);
-        Add("binding a.Alias(), using/Dispose, no scope", n => { for (var i = 0; i < n; i++) { using var c = a.Alias(); } });
-        Add("binding a.Alias(), scope per 100 ops", n =>
+        using var a = full([8, 8], 0.5);
+        using var b = full([8, 8], 0.25);
+        using var one = 1.ToScalar();
+        AddRawVariants(a, b);
+        Add("TorchSharp a.alias(), using/Dispose, no scope", n => { for (var i = 0; i < n; i++) { using var c = a.alias(); } });
+        Add("TorchSharp a.alias(), scope per 100 ops", n =>
         {
             for (var done = 0; done < n; done += 100)
             {
-                using var s = Torch.NewScope();
-                for (var i = 0; i < 100; i++) _ = a.Alias();
+                using var s = NewDisposeScope();
+                for (var i = 0; i < 100; i++) _ = a.alias();
             }
         });
-        Add("binding a+b, using/Dispose, no scope", n => { for (var i = 0; i < n; i++) { using var c = a + b; } });
-        Add("binding a+b, scope per 100 ops (bench)", n =>
+        Add("TorchSharp a+b, using/Dispose, no scope", n => { for (var i = 0; i < n; i++) { using var c = a + b; } });
+        Add("TorchSharp a.add(b, one), reused Scalar", n => { for (var i = 0; i < n; i++) { using var c = a.add(b, one); } });
+        Add("TorchSharp a+b, scope per 100 ops (bench)", n =>
         {
             for (var done = 0; done < n; done += 100)
             {
-                using var s = Torch.NewScope();
+                using var s = NewDisposeScope();
                 for (var i = 0; i < 100; i++) _ = a + b;
             }
         });
-        Add("binding a+b, one scope per op", n =>
+        Add("TorchSharp a+b, one scope per op", n =>
         {
-            for (var i = 0; i < n; i++) { using var s = Torch.NewScope(); _ = a + b; }
+            for (var i = 0; i < n; i++) { using var s = NewDisposeScope(); _ = a + b; }
         });
-        Add("binding a+b, using/Dispose in one long scope", n =>
+        Add("TorchSharp a+b, using/Dispose in one long scope", n =>
         {
-            using var s = Torch.NewScope();
+            using var s = NewDisposeScope();
             for (var i = 0; i < n; i++) { using var c = a + b; }
         });
+        Add("SafeHandle alloc+Dispose (no native call)", n => { for (var i = 0; i < n; i++) new DummyHandle().Dispose(); });
         Measure();
-        free(ra);
-        free(rb);
         Console.WriteLine($"profile: GC counts so far gen0/1/2 = {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+    }
+
+    /// <summary>libLibTorchSharp's own entry points through raw function pointers: what TorchSharp adds on top of them
+    /// is the difference to the TorchSharp lines. Skipped where the library is not a file TorchRuntime loaded.</summary>
+    private static void AddRawVariants(Tensor a, Tensor b)
+    {
+        var path = TorchRuntime.NativeFolders.Select(f => Path.Combine(f, TorchSharpNative)).FirstOrDefault(File.Exists);
+        if (path is null)
+        {
+            Console.WriteLine($"profile: raw layers skipped ({TorchSharpNative} not among TorchRuntime.NativeFolders)");
+            return;
+        }
+        var library = NativeLibrary.Load(path); // already loaded by TorchRuntime.Ensure(): the same handle
+        var lastError = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "THSTorch_get_and_reset_last_err");
+        var lastErrorNoTransition = (delegate* unmanaged[SuppressGCTransition]<IntPtr>)NativeLibrary.GetExport(library, "THSTorch_get_and_reset_last_err");
+        var toScalar = (delegate* unmanaged<long, IntPtr>)NativeLibrary.GetExport(library, "THSTorch_int64_to_scalar");
+        var disposeScalar = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "THSTorch_dispose_scalar");
+        var add = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr>)NativeLibrary.GetExport(library, "THSTensor_add");
+        var addNoTransition = (delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr, IntPtr, IntPtr>)NativeLibrary.GetExport(library, "THSTensor_add");
+        var alias = (delegate* unmanaged<IntPtr, IntPtr>)NativeLibrary.GetExport(library, "THSTensor_alias");
+        var dispose = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "THSTensor_dispose");
+        var disposeNoTransition = (delegate* unmanaged[SuppressGCTransition]<IntPtr, void>)NativeLibrary.GetExport(library, "THSTensor_dispose");
+        IntPtr ra = a.Handle, rb = b.Handle;
+
+        Add("P/Invoke no-op (get_and_reset_last_err)", n => { for (var i = 0; i < n; i++) _ = lastError(); });
+        Add("P/Invoke no-op, SuppressGCTransition", n => { for (var i = 0; i < n; i++) _ = lastErrorNoTransition(); });
+        Add("native add+dispose, raw pointers", n =>
+        {
+            var alpha = toScalar(1);
+            for (var i = 0; i < n; i++) dispose(Check(add(ra, rb, alpha)));
+            disposeScalar(alpha);
+        });
+        Add("native add+dispose, raw, SuppressGCTransition", n =>
+        {
+            var alpha = toScalar(1);
+            for (var i = 0; i < n; i++) disposeNoTransition(Check(addNoTransition(ra, rb, alpha)));
+            disposeScalar(alpha);
+        });
+        Add("native add+dispose+Scalar per op, raw", n =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var alpha = toScalar(1);
+                dispose(Check(add(ra, rb, alpha)));
+                disposeScalar(alpha);
+            }
+        });
+        Add("native alias+dispose, raw pointers", n => { for (var i = 0; i < n; i++) dispose(Check(alias(ra))); });
+        Lean.Free = dispose;
+        Add("lean wrapper alias+Dispose (plain class)", n => { for (var i = 0; i < n; i++) { using var t = new Lean(Check(alias(ra))); } });
+        Add("lean wrapper alias+Dispose (with finalizer)", n => { for (var i = 0; i < n; i++) { using var t = new FinalizableLean(Check(alias(ra))); } });
+        Add("lean wrapper add+Dispose (plain class)", n =>
+        {
+            var alpha = toScalar(1);
+            for (var i = 0; i < n; i++) { using var t = new Lean(Check(add(ra, rb, alpha))); }
+            disposeScalar(alpha);
+        });
     }
 
     private static void Add(string what, Action<int> body) => Variants.Add((what, body));
@@ -138,10 +144,9 @@ internal static unsafe class OpProfile
         Variants.Clear();
     }
 
-    private static void Check(int status)
-    {
-        if (status != 0) throw new InvalidOperationException($"shim status {status}");
-    }
+    /// <summary>libLibTorchSharp returns null and records the error when an op fails.</summary>
+    private static IntPtr Check(IntPtr handle) =>
+        handle != IntPtr.Zero ? handle : throw new InvalidOperationException("a libLibTorchSharp call failed");
 
     /// <summary>What a tensor wrapper without SafeHandle and without finalizer would cost: one object, one free.</summary>
     private sealed class Lean(IntPtr pointer) : IDisposable

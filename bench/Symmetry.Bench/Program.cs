@@ -1,10 +1,9 @@
 using System.Globalization;
+using Symmetry.Torch;
 
 namespace Symmetry.Bench;
 
-using Torch = Symmetry.Torch.Torch;
-
-/// <summary>Benchmarks of the binding against Python PyTorch on the same libtorch, timed in the same run.
+/// <summary>Benchmarks of our TorchSharp code against Python PyTorch (Debian's python3-torch), timed in the same run.
 /// Usage: <c>dotnet run --project bench/Symmetry.Bench -c Release -- [name…] [--threads N] [--clock wall|cpu]</c>
 /// (no name: all but the opt-in diagnostics and epoch benchmarks; clock: what is timed, wall time by default).</summary>
 public static class Program
@@ -48,15 +47,25 @@ public static class Program
             else return Usage($"unknown benchmark '{args[i]}'");
         }
 
-        Torch.SetThreadCount(threads);
-        Console.WriteLine($"bench: threads={threads} (ours: Torch.SetThreadCount, which also sizes OpenBLAS; peer: torch.set_num_threads + OPENBLAS_NUM_THREADS={threads})" +
+        try
+        {
+            TorchRuntime.Ensure();
+        }
+        catch (TorchRuntimeException error)
+        {
+            Console.Error.WriteLine($"bench: {error.Message}");
+            return 2;
+        }
+        Guards.SetThreads(threads);
+        Console.WriteLine($"bench: threads={threads} (ours: TorchSharp on libtorch {Symmetry.Core.Results.RuntimeInfo.CurrentLibTorchVersion}, torch.set_num_threads; " +
+            $"peer: python3-torch, torch.set_num_threads + OPENBLAS_NUM_THREADS={threads})" +
             (Harness.CpuClock ? "; clock=cpu (process CPU time, not wall time)" : ""));
         WarnIfBusy();
         foreach (var (name, run) in Benchmarks.Concat(OptIn))
             if (selected.Count == 0 ? Benchmarks.Any(b => b.Name == name) : selected.Contains(name))
                 run(threads);
-        if (Torch.LiveTensors != 0)
-            Console.Error.WriteLine($"bench: {Torch.LiveTensors} tensors still alive at exit: a benchmark leaks");
+        if (TorchRuntime.LiveTensors != 0)
+            Console.Error.WriteLine($"bench: {TorchRuntime.LiveTensors} tensors still alive at exit: a benchmark leaks");
         return 0;
     }
 

@@ -1,14 +1,16 @@
 """Peer of `lenet-epoch` and `mnist-cnn-epoch`: training epochs of LeNet-300-100 or MNIST_CNN on Fashion-MNIST in
 idiomatic PyTorch; prints the median seconds per epoch.
 
-Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, the same libtorch 1.13 as the shim).
+Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, PyTorch 1.13; ours is
+TorchSharp 0.107 on libtorch 2.10).
 Same work per step as ours (Symmetry.Core's Trainer over the zoo model):
 - data: the training IDX files of --data (gzip or not), parsed with numpy, as float32 pixels/255 (N, 1, 28, 28)
   and int64 labels (DataSets.Load does not normalise by default); the sample order of the epoch is read from
   --order (int64 little-endian, written by ours: DataLoader.Order(0) for seed 42), batches of --batch in that
   order, the last one smaller (60000 = 468·128 + 96), gathered with index_select as ours does;
 - model: the zoo architecture written out below, PyTorch's default init (initial weights differ; timing only);
-- step: zero_grad(set_to_none=True) (ours drops the gradients, as 2.x's default does), forward, F.cross_entropy,
+- step: zero_grad(set_to_none=True) (the old binding dropped the gradients, as 2.x's default does; TorchSharp's
+  zero_grad() zeroes them in place instead), forward, F.cross_entropy,
   backward, the global gradient norm read back to the host (the Trainer accumulates it every step: here for
   fairness), torch.optim.Adam(lr) with its 1.13 defaults (single-tensor, no weight decay), and loss.item()
   (the Trainer reads the loss back every step, as a logging loop does).

@@ -1,6 +1,7 @@
 """Peer of `lenet-step`: one LeNet-300-100 training step in idiomatic PyTorch; prints the median milliseconds per step.
 
-Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, the same libtorch 1.13 as the shim).
+Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, PyTorch 1.13; ours is
+TorchSharp 0.107 on libtorch 2.10).
 Model: nn.Sequential(Linear(784, 300), ReLU(), Linear(300, 100), ReLU(), Linear(100, 10)) with PyTorch's default
 init; loss F.cross_entropy (mean); optimizer torch.optim.SGD(lr=0.1) with its 1.13 defaults (no momentum,
 foreach=False); gradients zeroed in place with optimizer.zero_grad(set_to_none=False) (the 1.13 default).

@@ -1,6 +1,7 @@
 """Peer of `op-overhead`: out-of-place 8x8 float32 add in PyTorch; prints the median microseconds per op.
 
-Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, the same libtorch 1.13 as the shim).
+Run by bench/Symmetry.Bench with /usr/bin/python3 (Debian's python3-torch, PyTorch 1.13; ours is
+TorchSharp 0.107 on libtorch 2.10).
 Idiomatic Python: `c = a + b` in a loop; the previous result is freed by reference counting when `c` is rebound.
 """
 import torch

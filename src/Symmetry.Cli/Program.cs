@@ -1,7 +1,19 @@
 using System.CommandLine;
 using Symmetry.Cli;
+using Symmetry.Torch;
 
-var root = new RootCommand("symmetry — weight-symmetry experiments on libtorch, recorded in a SQLite results store")
+// TorchSharp's natives first (design rule 2): a missing or unloadable libtorch is a one-line error, not a stack trace.
+try
+{
+    TorchRuntime.Ensure();
+}
+catch (TorchRuntimeException error)
+{
+    Console.Error.WriteLine($"error: {RunVerbs.OneLine(error.Message)}");
+    return 2;
+}
+
+var root = new RootCommand("symmetry — weight-symmetry experiments on TorchSharp, recorded in a SQLite results store")
 {
     RunVerbs.Run(),
     RunVerbs.Sweep(),

@@ -11,8 +11,8 @@ internal static class RunVerbs
 {
     internal static readonly Option<string> Database = new("--db") { Description = "results store (SQLite)", DefaultValueFactory = _ => "results/symmetry.db" };
     internal static readonly Option<string?> DataPath = new("--data") { Description = "data directory (MNIST IDX or CIFAR-10 binary); default Fashion-MNIST" };
-    internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch and OpenBLAS threads (1 is fastest for small MLPs; more oversubscribes a busy machine)", DefaultValueFactory = _ => 1 };
-    internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+    internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads, at least 1 (1 is fastest for small MLPs; more oversubscribes a busy machine)", DefaultValueFactory = _ => 1 };
+    internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N (CUDA needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu" };
     internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
 
     private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverKind.All) };
@@ -110,7 +110,7 @@ internal static class RunVerbs
     {
         // Every config is checked before the store is opened: a bad one writes nothing.
         foreach (var config in configs) config.Validate();
-        var device = Device.Parse(parse.GetValue(DeviceName)!);
+        var device = DeviceChoice.Parse(parse.GetValue(DeviceName)!);
         var clock = Stopwatch.StartNew();
         using var session = new Session(parse.GetValue(Threads), device);
         var verbose = parse.GetValue(Verbose);
@@ -147,17 +147,21 @@ internal static class RunVerbs
                 : throw new ArgumentException($"cannot read pruning schedule '{text}': use epoch:sparsity pairs such as 0:0.5,2:0.8");
         }).ToList();
 
-    /// <summary>Turns configuration mistakes into a one-line message and exit code 2.</summary>
+    /// <summary>Turns configuration mistakes and an unloadable libtorch into a one-line message and exit code 2.</summary>
     internal static int Guarded(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException)
+        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine($"error: {OneLine(error.Message)}");
             return 2;
         }
     }
+
+    /// <summary>A message on one line (a loader's message may span several).</summary>
+    internal static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,6 +1,7 @@
 using Symmetry.Core.Data;
 using Symmetry.Core.Results;
 using Symmetry.Torch;
+using TorchSharp;
 
 namespace Symmetry.Cli;
 
@@ -11,15 +12,22 @@ internal sealed class Session : IDisposable
 
     private ResultsStore? store;
 
-    internal Session(int threads, Device device)
+    internal Session(int threads, torch.Device device)
     {
-        Torch.Torch.SetThreadCount(threads);
+        try
+        {
+            Guards.SetThreads(threads);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new ArgumentException($"--threads {threads}: the thread count must be at least 1");
+        }
         Device = device;
     }
 
     /// <summary>Opens the results store (once); until then nothing is written.</summary>
     internal ResultsStore OpenStore(string databasePath) => store ??= ResultsStore.Open(databasePath);
-    internal Device Device { get; }
+    internal torch.Device Device { get; }
 
     internal DataSplits Data(string? path)
     {

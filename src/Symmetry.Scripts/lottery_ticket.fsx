@@ -4,6 +4,7 @@
 #load "_prelude.fsx"
 open System.IO
 open _prelude
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Data
 open Symmetry.Core.Models
@@ -14,7 +15,7 @@ open Symmetry.Core.Experiments
 
 let rounds = int (argOr "rounds" "3")
 let train = TrainRecipe(Epochs = int (argOr "epochs" "1"), LearningRate = 1e-3, Seed = 7UL)
-Torch.SetThreadCount(int (argOr "threads" "1"))
+setThreads (int (argOr "threads" "1"))
 
 do
     use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
@@ -23,7 +24,7 @@ do
     let test = LoaderData(splits, 128, 0UL)
     let report (label: string) (state: ExperimentState) =
         use model = realizer.Realize state
-        let result = Evaluation.Evaluate(model, test.TestBatches(), Device.Cpu)
+        let result = Evaluation.Evaluate(model, test.TestBatches(), torch.CPU)
         printfn "%-28s %s  weights kept %6.2f%%  test accuracy %.4f" label (state.Key.Substring(0, 12)) (100.0 * MagnitudePruning.RemainingFraction model) result.Accuracy
     let root = ExperimentState.Initial(argOr "model" "lenet-300-100", ModelConfig.Mnist, 1UL)
     let mutable ticket = root.Then train

@@ -7,8 +7,8 @@
 #load "_prelude.fsx"
 open System.IO
 open _prelude
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.Optim
 open Symmetry.Core.Data
 open Symmetry.Core.Models
 open Symmetry.Core.Training
@@ -29,20 +29,21 @@ let optimizerName = argOr "optimizer" "adam"
 let scheduleName = setting "schedule" "none"
 let weightDecay = float (argOr "weight-decay" "0")
 let augmentation = Augmentation(int (argOr "crop-padding" "0"), float (argOr "flip" "0"))
-let device = Device.Parse(argOr "device" (string Device.Default))
+let device = match argOr "device" "" with "" -> defaultDevice () | text -> parseDevice text
 let checkpoint = argOr "checkpoint" ""
-Torch.SetThreadCount(int (argOr "threads" "2"))
+setThreads (int (argOr "threads" "2"))
 
 let splits = DataSets.Load((match argOr "data" "" with "" -> null | path -> path), normalize = false)
 let shape = splits.InputShape
 let config = ModelConfig(int shape.[0], int shape.[1], splits.ClassCount)
-let init = Generator.ForPurpose(seed, "init")
+let init = Generators.ForPurpose(seed, "init")
 let model = ModelZoo.Create(modelName, config, init)
-model.To(device) |> ignore
-let optimizer: Optimizer =
+// Moving makes new Parameter objects: the optimizer is built after it.
+model.``to``(device) |> ignore
+let optimizer: torch.optim.Optimizer =
     match optimizerName with
-    | "sgd" -> new Sgd(model.Parameters(), lr, momentum = 0.9, weightDecay = weightDecay)
-    | "adam" -> new Adam(model.Parameters(), lr, weightDecay = weightDecay)
+    | "sgd" -> torch.optim.SGD(model.parameters(), lr, momentum = 0.9, weight_decay = weightDecay) :> torch.optim.Optimizer
+    | "adam" -> torch.optim.Adam(model.parameters(), lr, weight_decay = weightDecay) :> torch.optim.Optimizer
     | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
 let data = LoaderData(splits, batch, seed, augmentation)
 let schedule =
@@ -58,7 +59,7 @@ if checkpoint <> "" then
     trainer.AddCallback { new ITrainingCallback with
                             member _.OnEpochEnd(t, _) = TrainingCheckpoint.Save(t, checkpoint) }
 
-printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.ParameterCount()) (describeRuntime ())
+printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.parameters() |> Seq.sumBy (fun p -> p.numel())) (describeRuntime device)
 printfn "%s lr %g, weight decay %g, batch %d, schedule %s, %d epochs, seed %d, crop padding %d, flip %g"
     optimizerName lr weightDecay batch scheduleName epochs seed augmentation.CropPadding augmentation.FlipProbability
 let last = ConsoleProgress.Run(trainer, modelName)

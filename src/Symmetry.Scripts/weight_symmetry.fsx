@@ -12,7 +12,7 @@ let mask = argOr "mask" "per-neuron"
 let seeds = (argOr "seeds" "0,1").Split ',' |> Array.map uint64
 let sparsities = (argOr "sparsities" "0.5,0.75,0.875").Split ',' |> Array.map float
 let template = WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |], Epochs = int (argOr "epochs" "2"))
-Symmetry.Torch.Torch.SetThreadCount(int (argOr "threads" "1"))
+setThreads (int (argOr "threads" "1"))
 
 let dense = SymmetryCount.Summarize(template.Widths)
 printfn "dense 6×16 MLP: %s neuron permutations (%d digits)" (dense.ToString()) dense.Digits
