@@ -56,7 +56,8 @@ public static class OptimizerStates
                 throw new ArgumentException($"'{key}': saved shape [{string.Join(", ", value.shape)}], optimizer has [{string.Join(", ", target.Tensor.shape)}]", nameof(saved));
             (byIndex.TryGetValue(index, out var fields) ? fields : byIndex[index] = new())[field] = value;
         }
-        var step = saved["step"].item<long>();
+        var parameters = optimizer.parameters().ToList();
+        var step = saved["step"].to(ScalarType.Int64).item<long>();
         var lr = saved["lr"].to(ScalarType.Float64).item<double>();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -79,7 +80,9 @@ public static class OptimizerStates
                     break;
                 case SGD.State s:
                     s.momentum_buffer?.Dispose();
-                    s.momentum_buffer = fields.TryGetValue("momentum_buffer", out var m) ? m.detach().clone().DetachFromDisposeScope() : null;
+                    s.momentum_buffer = fields.TryGetValue("momentum_buffer", out var m)
+                        ? m.detach().to(parameters[i].device).clone().DetachFromDisposeScope()
+                        : null;
                     break;
             }
         }

@@ -9,6 +9,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Permutations
 open Symmetry.Properties.TestSupport
@@ -241,7 +242,8 @@ let ``the same matrix always gives the same assignment`` () =
 [<Property(MaxTest = 50)>]
 let ``the tensor overload agrees with the array overload`` () =
     Prop.forAll (arb (Gen.zip (genRectangular 20) (Gen.elements [ false; true ]))) (fun (cost, maximize) ->
-        use scope = Torch.NewScope()
+        TorchRuntime.Ensure()
+        use scope = torch.NewDisposeScope()
         let rows = Array2D.length1 cost
         let cols = Array2D.length2 cost
         let flat = Array.init (rows * cols) (fun k -> cost.[k / cols, k % cols])
@@ -249,7 +251,7 @@ let ``the tensor overload agrees with the array overload`` () =
         assertArrayEqual "float64 tensor" (LinearAssignment.Solve(cost, maximize)) (LinearAssignment.Solve(t, maximize))
         assertArrayEqual "flat span" (LinearAssignment.Solve(cost, maximize)) (LinearAssignment.Solve(ReadOnlySpan<float>(flat), rows, cols, maximize))
         // float32 (as weight matrices usually are): optimal for the float32 values.
-        let t32 = t.To(DType.Float32)
+        let t32 = t.``to``(torch.float32)
         let cost32 = Array2D.init rows cols (fun i j -> float (float32 cost.[i, j]))
         assertClose "float32 tensor" (optimum maximize cost32) (LinearAssignment.Objective(cost32, LinearAssignment.Solve(t32, maximize))))
 
@@ -283,8 +285,9 @@ let ``NaN, infinite and empty inputs raise ArgumentException`` () =
     throws<ArgumentException> (fun () -> LinearAssignment.Solve(Array2D.zeroCreate<float> 3 0) |> ignore) |> ignore
     let huge = throws<ArgumentException> (fun () -> LinearAssignment.Solve(array2D [ [ 1e308; -1e308 ]; [ 0.0; 1.0 ] ]) |> ignore)
     Assert.That(huge.Message, Does.Contain "rescale")
-    use scope = Torch.NewScope()
-    throws<ArgumentException> (fun () -> LinearAssignment.Solve(Torch.Zeros([| 2L; 3L; 4L |])) |> ignore) |> ignore
-    throws<ArgumentException> (fun () -> LinearAssignment.Solve(Torch.Full([| 2L; 2L |], Double.NaN)) |> ignore) |> ignore
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
+    throws<ArgumentException> (fun () -> LinearAssignment.Solve(torch.zeros([| 2L; 3L; 4L |])) |> ignore) |> ignore
+    throws<ArgumentException> (fun () -> LinearAssignment.Solve(torch.full([| 2L; 2L |], Double.NaN.ToScalar())) |> ignore) |> ignore
     throws<ArgumentException> (fun () -> LinearAssignment.Objective(withValue 0.0, [| 0 |]) |> ignore) |> ignore
     throws<ArgumentException> (fun () -> LinearAssignment.Objective(withValue 0.0, [| 0; 2 |]) |> ignore) |> ignore

@@ -7,9 +7,13 @@ open System.IO
 open NUnit.Framework
 open FsCheck
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Data
 open Symmetry.Properties.DataTestSupport
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
 
 /// Mnist.Load as a data set that owns (and frees) the two tensors.
 let private loadMnist (dir: string) (train: bool) =
@@ -34,15 +38,15 @@ let private mnistRoundTrip (gzip: bool) (seed: int) (PositiveInt n0) (PositiveIn
     let testPixels, testLabels = randomBytes random (2 * h * w), randomLabels random 2
     writeMnistSplit dir.Path "train" gzip h w trainPixels trainLabels |> ignore
     writeMnistSplit dir.Path "t10k" gzip h w testPixels testLabels |> ignore
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use train = loadMnist dir.Path true
     use test = loadMnist dir.Path false
     train.ImageShape = [| int64 n; 1L; int64 h; int64 w |]
-    && train.Images.DType = DType.Float32
-    && train.Images.ToArray<float32>() = scaled trainPixels
-    && train.Labels.ToArray<int64>() = (trainLabels |> Array.map int64)
-    && test.Images.ToArray<float32>() = scaled testPixels
-    && test.Labels.ToArray<int64>() = (testLabels |> Array.map int64)
+    && train.Images.dtype = torch.ScalarType.Float32
+    && train.Images.data<float32>().ToArray() = scaled trainPixels
+    && train.Labels.data<int64>().ToArray() = (trainLabels |> Array.map int64)
+    && test.Images.data<float32>().ToArray() = scaled testPixels
+    && test.Labels.data<int64>().ToArray() = (testLabels |> Array.map int64)
 
 [<Property(MaxTest = 25)>]
 let ``IDX files round-trip every pixel and label`` seed n h w = mnistRoundTrip false seed n h w
@@ -56,10 +60,10 @@ let ``IDX pixel (i, r, c) is byte 16 + i*h*w + r*w + c of the image file`` () =
     let h, w = 3, 4
     let pixels = Array.init (2 * h * w) byte
     writeMnistSplit dir.Path "train" false h w pixels [| 7uy; 2uy |] |> ignore
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use train = loadMnist dir.Path true
     expectEqual (float32 (h * w + 2 * w + 1) / 255.0f) (train.Images[1L, 0L, 2L, 1L].ToSingle())
-    expectEqual [| 7L; 2L |] (train.Labels.ToArray<int64>())
+    expectEqual [| 7L; 2L |] (train.Labels.data<int64>().ToArray())
 
 [<Test>]
 let ``IDX file with a corrupt magic number is refused, naming the file`` () =
@@ -110,7 +114,7 @@ let ``a CIFAR-10 batch whose size is not a whole number of records is refused, n
         File.WriteAllBytes(path, bytes[.. kept - 1])
         throwsNaming path (fun () -> loadCifar dir.Path false |> ignore) |> ignore
     File.WriteAllBytes(path, bytes[.. 3072])
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use test = loadCifar dir.Path false
     expectEqual 1L test.Count
 
@@ -154,31 +158,31 @@ let ``CIFAR-10 batches round-trip every pixel and label, batches concatenated in
     let counts = Array.init 5 (fun _ -> random.Next(1, 4))
     let testCount = random.Next(1, 4)
     let trainLabels, trainPixels, testLabels, testPixels = writeCifar dir.Path random counts testCount
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use train = loadCifar dir.Path true
     use test = loadCifar dir.Path false
     train.ImageShape = [| int64 (Array.sum counts); 3L; 32L; 32L |]
     && test.ImageShape = [| int64 testCount; 3L; 32L; 32L |]
-    && train.Images.DType = DType.Float32
-    && train.Images.ToArray<float32>() = scaled trainPixels
-    && train.Labels.ToArray<int64>() = (trainLabels |> Array.map int64)
-    && test.Images.ToArray<float32>() = scaled testPixels
-    && test.Labels.ToArray<int64>() = (testLabels |> Array.map int64)
+    && train.Images.dtype = torch.ScalarType.Float32
+    && train.Images.data<float32>().ToArray() = scaled trainPixels
+    && train.Labels.data<int64>().ToArray() = (trainLabels |> Array.map int64)
+    && test.Images.data<float32>().ToArray() = scaled testPixels
+    && test.Labels.data<int64>().ToArray() = (testLabels |> Array.map int64)
 
 [<Test>]
 let ``CIFAR-10 pixel (i, c, r, q) is byte 1 + c*1024 + r*32 + q of record i (CHW)`` () =
     use dir = new TempDir()
     let pixels = Array.init (2 * 3072) (fun k -> byte (k * 7 % 251))
     File.WriteAllBytes(dir.File "test_batch.bin", cifarBytes [| 4uy; 9uy |] pixels)
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use test = loadCifar dir.Path false
     let expected = float32 pixels[3072 + 2 * 1024 + 5 * 32 + 17] / 255.0f
     expectEqual expected (test.Images[1L, 2L, 5L, 17L].ToSingle())
-    expectEqual [| 4L; 9L |] (test.Labels.ToArray<int64>())
+    expectEqual [| 4L; 9L |] (test.Labels.data<int64>().ToArray())
     let struct (single, singleLabels) = Cifar10.ReadBatch(dir.File "test_batch.bin")
     use single = single
     use singleLabels = singleLabels
-    expectEqual (test.Images.ToArray<float32>()) (single.ToArray<float32>())
+    expectEqual (test.Images.data<float32>().ToArray()) (single.data<float32>().ToArray())
 
 [<Test>]
 let ``truncated CIFAR-10 batch is refused, naming the file`` () =
@@ -214,12 +218,12 @@ let ``missing CIFAR-10 batch is refused, naming the file`` () =
 let ``readers leave no tensor behind`` () =
     use dir = new TempDir()
     writeCifar dir.Path (Random 4) [| 1; 2; 1; 1; 1 |] 2 |> ignore
-    let before = Torch.LiveTensors
+    let before = TorchRuntime.LiveTensors
     do
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         use train = loadCifar dir.Path true
         ()
-    expectEqual before Torch.LiveTensors
+    expectEqual before TorchRuntime.LiveTensors
 
 [<Test>]
 let ``DataSets.Load recognises an MNIST-format directory`` () =
@@ -227,7 +231,7 @@ let ``DataSets.Load recognises an MNIST-format directory`` () =
     let random = Random 5
     writeMnistSplit dir.Path "train" true 28 28 (randomBytes random (5 * 784)) (randomLabels random 5) |> ignore
     writeMnistSplit dir.Path "t10k" true 28 28 (randomBytes random (3 * 784)) (randomLabels random 3) |> ignore
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use data = DataSets.Load(dir.Path)
     expectEqual "mnist" data.Name
     expectEqual DataFormat.Idx data.Format
@@ -242,7 +246,7 @@ let ``DataSets.Load recognises CIFAR-10, also in a cifar-10-batches-bin subfolde
     use dir = new TempDir()
     let sub = dir.Sub "cifar-10-batches-bin"
     writeCifar sub (Random 6) [| 1; 1; 2; 1; 1 |] 2 |> ignore
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     for path in [ dir.Path; sub ] do
         use data = DataSets.Load(path)
         expectEqual "cifar10" data.Name
@@ -256,7 +260,7 @@ let ``DataSets.Load recognises CIFAR-10, also in a cifar-10-batches-bin subfolde
 let ``DataSets.Load normalises both splits with the training statistics`` () =
     use dir = new TempDir()
     let trainLabels, trainPixels, _, testPixels = writeCifar dir.Path (Random 7) [| 2; 2; 2; 2; 2 |] 3
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use data = DataSets.Load(dir.Path, normalize = true)
     let stats =
         match data.Train.Normalization with
@@ -275,7 +279,7 @@ let ``DataSets.Load normalises both splits with the training statistics`` () =
         Assert.That(stats.Std[c], Is.EqualTo(std).Within(1e-5))
         let expectedFirstTest = (float (float32 testPixels[c * 1024] / 255.0f) - mean) / std
         Assert.That(float (data.Test.Images[0L, int64 c, 0L, 0L].ToSingle()), Is.EqualTo(expectedFirstTest).Within(1e-4))
-    expectEqual (trainLabels |> Array.map int64) (data.Train.Labels.ToArray<int64>())
+    expectEqual (trainLabels |> Array.map int64) (data.Train.Labels.data<int64>().ToArray())
 
 [<Test>]
 let ``DataSets.Load on a directory with neither format names the directory and what it expected`` () =
@@ -292,7 +296,7 @@ let ``DataSets.Load on a directory with neither format names the directory and w
 let ``DataSets.Load with no path gives Fashion-MNIST`` () =
     if not (Directory.Exists Mnist.FashionMnistDirectory) then
         Assert.Ignore $"{Mnist.FashionMnistDirectory} is not installed"
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use data = DataSets.Load(null)
     expectEqual "fashion-mnist" data.Name
     expectEqual (60000L, 10000L) (data.Train.Count, data.Test.Count)

@@ -6,30 +6,38 @@ open System
 open NUnit.Framework
 open FsCheck
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Data
 open Symmetry.Properties.DataTestSupport
 
+type private Tensor = torch.Tensor
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
+
 /// n samples of shape (1, 2, 2) whose every pixel is the sample's index, labelled with that index.
 let private indexed (n: int) =
-    use scope = Torch.NewScope()
-    let images = Torch.FromArray(Array.init (n * 4) (fun k -> float32 (k / 4)), [| int64 n; 1L; 2L; 2L |])
-    let labels = Torch.Arange(int64 n)
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
+    let images = torch.tensor(Array.init (n * 4) (fun k -> float32 (k / 4)), ReadOnlySpan<int64>([| int64 n; 1L; 2L; 2L |]))
+    let labels = torch.arange(0L, int64 n, 1L, dtype = torch.ScalarType.Int64)
     new TensorDataset("indexed", images, labels)
 
 /// n random images (n, c, h, w) with values in (0, 1], labelled 0.
 let private randomImages (seed: int) (n: int) (c: int) (h: int) (w: int) =
-    use scope = Torch.NewScope()
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
     let random = Random seed
-    let images = Torch.FromArray(Array.init (n * c * h * w) (fun _ -> float32 (random.Next(1, 256)) / 255.0f), [| int64 n; int64 c; int64 h; int64 w |])
-    new TensorDataset("random", images, Torch.Zeros([| int64 n |], DType.Int64))
+    let images = torch.tensor(Array.init (n * c * h * w) (fun _ -> float32 (random.Next(1, 256)) / 255.0f), ReadOnlySpan<int64>([| int64 n; int64 c; int64 h; int64 w |]))
+    new TensorDataset("random", images, torch.zeros([| int64 n |], dtype = torch.ScalarType.Int64))
 
 /// The labels and first pixels of every batch of one epoch, read out while the batch is live.
 let private epoch (loader: DataLoader) (e: int) =
     [ for struct (x, y) in loader.Epoch e do
-        use scope = Torch.NewScope()
-        let labels = y.ToArray<int64>()
-        let firstPixels = x.Flatten(1).Select(1, 0L).ToArray<float32>()
+        use scope = torch.NewDisposeScope()
+        let labels = y.data<int64>().ToArray()
+        let firstPixels = x.flatten(1).select(1, 0L).data<float32>().ToArray()
         yield labels, firstPixels ]
 
 let private labelsOf batches = batches |> List.map fst |> Array.concat
@@ -83,9 +91,9 @@ let ``different epochs and different seeds give different orders`` (seed: uint64
 let ``the training order is RandPerm from Seeds.Derive(seed, data-order/epoch-N)`` (seed: uint64) (NonNegativeInt e) =
     use data = indexed 25
     let loader = DataLoader(data, 7, shuffle = true, seed = seed)
-    use scope = Torch.NewScope()
-    use generator = new Generator(Seeds.Derive(seed, $"data-order/epoch-{e}"))
-    loader.Order e = Torch.RandPerm(25L, generator).ToArray<int64>()
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(Seeds.Derive(seed, $"data-order/epoch-{e}"))
+    loader.Order e = torch.randperm(25L, generator = generator).data<int64>().ToArray()
 
 [<Property(MaxTest = 20)>]
 let ``the test loader is sequential 0..N-1 in every epoch`` (seed: uint64) (NonNegativeInt e) (PositiveInt n0) (PositiveInt b0) =
@@ -99,30 +107,30 @@ let ``the test loader is sequential 0..N-1 in every epoch`` (seed: uint64) (NonN
 let ``batches live in the caller's scope, are released as the loop moves on, and nothing leaks`` () =
     use data = indexed 50
     let loader = DataLoader(data, 8, shuffle = true, seed = 3UL, augmentation = Augmentation.Cifar)
-    let before = Torch.LiveTensors
+    let before = TorchRuntime.LiveTensors
     let during = ResizeArray()
     do
-        use outer = Torch.NewScope()
+        use outer = torch.NewDisposeScope()
         for struct (x, y) in loader.Epoch 0 do
-            use scope = Torch.NewScope()
+            use scope = torch.NewDisposeScope()
             let _ = x * 2.0 + 1.0
-            during.Add Torch.LiveTensors
-            expectEqual 2 outer.OwnedCount // x and y belong to the scope that was current when the loop stepped
-            Assert.That(x.IsDisposed || y.IsDisposed, Is.False)
-        expectEqual 0 outer.OwnedCount
+            during.Add TorchRuntime.LiveTensors
+            expectEqual 2 outer.DisposablesCount // x and y belong to the scope that was current when the loop stepped
+            Assert.That(x.IsInvalid || y.IsInvalid, Is.False)
+        expectEqual 0 outer.DisposablesCount
     Assert.That(during |> Seq.distinct |> Seq.length, Is.EqualTo 1, "live tensors grew during the epoch")
-    expectEqual before Torch.LiveTensors
+    expectEqual before TorchRuntime.LiveTensors
 
 [<Test>]
 let ``an abandoned epoch releases its current batch`` () =
     use data = indexed 30
     let loader = DataLoader(data, 4, shuffle = true, seed = 9UL)
-    let before = Torch.LiveTensors
+    let before = TorchRuntime.LiveTensors
     do
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let struct (x, _) = loader.Epoch 2 |> Seq.head
-        Assert.That(x.IsDisposed, Is.True)
-    expectEqual before Torch.LiveTensors
+        Assert.That(x.IsInvalid, Is.True)
+    expectEqual before TorchRuntime.LiveTensors
 
 [<Test>]
 let ``loader shapes and batch count`` () =
@@ -130,10 +138,10 @@ let ``loader shapes and batch count`` () =
     let loader = DataLoader(data, 4, shuffle = true, seed = 1UL)
     expectEqual 3L loader.BatchCount
     expectEqual 2L (DataLoader(data, 4, shuffle = true, dropLast = true).BatchCount)
-    use scope = Torch.NewScope()
-    let shapes = [ for struct (x, y) in loader.Epoch 0 -> x.Shape, y.Shape, y.DType ]
+    use scope = torch.NewDisposeScope()
+    let shapes = [ for struct (x, y) in loader.Epoch 0 -> x.shape, y.shape, y.dtype ]
     expectEqual [ [| 4L; 1L; 2L; 2L |]; [| 4L; 1L; 2L; 2L |]; [| 2L; 1L; 2L; 2L |] ] (shapes |> List.map (fun (s, _, _) -> s))
-    Assert.That(shapes |> List.forall (fun (_, _, d) -> d = DType.Int64))
+    Assert.That(shapes |> List.forall (fun (_, _, d) -> d = torch.ScalarType.Int64))
 
 /// Brute-force oracle: does `output` (C, H, W) equal `input` shifted by (dy, dx) ∈ [−p, p]², with fill[c] shifted in?
 let private isFilledCrop (fill: float32[]) (p: int) (input: float32[,,]) (output: float32[,,]) =
@@ -150,25 +158,25 @@ let private isFilledCrop (fill: float32[]) (p: int) (input: float32[,,]) (output
 
 let private isPaddedCrop p input output = isFilledCrop (Array.zeroCreate (Array3D.length1 input)) p input output
 
-let private sample (t: Tensor) (i: int) = t[int64 i].ToArray() :?> float32[,,]
+let private sample (t: Tensor) (i: int) = t[int64 i].data<float32>().ToNDArray() :?> float32[,,]
 
 [<Property(MaxTest = 20)>]
 let ``random crop keeps the shape and every sample is a zero-padded shift of at most p`` (seed: uint64) (PositiveInt p0) =
     let p = 1 + p0 % 4
     use data = randomImages (int seed) 24 3 7 6
-    use scope = Torch.NewScope()
-    use generator = new Generator(seed)
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(seed)
     let cropped = Augmentation.RandomCrop(data.Images, p, generator)
     let shifts = [ for i in 0 .. 23 -> isPaddedCrop p (sample data.Images i) (sample cropped i) ]
-    cropped.Shape = data.Images.Shape
+    cropped.shape = data.Images.shape
     && shifts |> List.forall Option.isSome
     && (shifts |> List.distinct |> List.length) > 1
 
 [<Property(MaxTest = 10)>]
 let ``random crop pads with the given per-channel fill`` (seed: uint64) =
     use data = randomImages (int (seed % 1000UL)) 12 2 5 5
-    use scope = Torch.NewScope()
-    use generator = new Generator(seed)
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(seed)
     let fill = [| -0.75; 3.5 |]
     let cropped = Augmentation.RandomCrop(data.Images, 2, generator, fill)
     [ for i in 0 .. 11 -> isFilledCrop (Array.map float32 fill) 2 (sample data.Images i) (sample cropped i) ]
@@ -180,7 +188,7 @@ let ``the loader crops normalised data with black padding, (0 - mean) / std per 
     let stats = ChannelStats([| 0.5; 0.25; 0.125 |], [| 0.5; 2.0; 0.25 |])
     use data = raw.Normalize stats
     let loader = DataLoader(data, 10, shuffle = false, seed = 2UL, augmentation = Augmentation(CropPadding = 3))
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let fill = Array.map2 (fun m s -> float32 (-m / s)) stats.Mean stats.Std
     for struct (x, _) in loader.Epoch 0 do
         for i in 0 .. 9 do
@@ -189,17 +197,17 @@ let ``the loader crops normalised data with black padding, (0 - mean) / std per 
 [<Property(MaxTest = 20)>]
 let ``horizontal flip mirrors some samples and leaves the others`` (seed: uint64) =
     use data = randomImages (int seed) 40 2 3 5
-    use scope = Torch.NewScope()
-    use generator = new Generator(seed)
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(seed)
     let flipped = Augmentation.RandomHorizontalFlip(data.Images, generator, 0.5)
-    let mirrored = data.Images.Flip(3L)
+    let mirrored = data.Images.flip(3L)
     let kinds =
         [ for i in 0 .. 39 ->
-            let out = flipped[int64 i].ToArray<float32>()
-            if out = data.Images[int64 i].ToArray<float32>() then "same"
-            elif out = mirrored[int64 i].ToArray<float32>() then "mirrored"
+            let out = flipped[int64 i].data<float32>().ToArray()
+            if out = data.Images[int64 i].data<float32>().ToArray() then "same"
+            elif out = mirrored[int64 i].data<float32>().ToArray() then "mirrored"
             else "other" ]
-    flipped.Shape = data.Images.Shape
+    flipped.shape = data.Images.shape
     && not (List.contains "other" kinds)
     && List.contains "same" kinds && List.contains "mirrored" kinds
 
@@ -208,7 +216,7 @@ let ``augmentation with the same seed and epoch is reproducible; crops keep CIFA
     use data = randomImages (int (seed % 1000UL)) 20 3 32 32
     let batchesOf seed e =
         let loader = DataLoader(data, 8, shuffle = true, seed = seed, augmentation = Augmentation.Cifar)
-        [ for struct (x, _) in loader.Epoch e -> x.Shape, x.ToArray<float32>() ]
+        [ for struct (x, _) in loader.Epoch e -> x.shape, x.data<float32>().ToArray() ]
     let first = batchesOf seed e
     first = batchesOf seed e
     && first |> List.forall (fun (shape, _) -> shape[1..] = [| 3L; 32L; 32L |])
@@ -218,28 +226,28 @@ let ``augmentation with the same seed and epoch is reproducible; crops keep CIFA
 let ``augmentation draws from Seeds.Derive(seed, augment/epoch-N)`` () =
     use data = randomImages 11 12 3 8 8
     let loader = DataLoader(data, 12, shuffle = false, seed = 5UL, augmentation = Augmentation.Cifar)
-    use scope = Torch.NewScope()
-    use generator = new Generator(Seeds.Derive(5UL, "augment/epoch-3"))
-    let expected = Augmentation.Cifar.Apply(data.Images, generator).ToArray<float32>()
-    let actual = [ for struct (x, _) in loader.Epoch 3 -> x.ToArray<float32>() ] |> List.exactlyOne
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(Seeds.Derive(5UL, "augment/epoch-3"))
+    let expected = Augmentation.Cifar.Apply(data.Images, generator).data<float32>().ToArray()
+    let actual = [ for struct (x, _) in loader.Epoch 3 -> x.data<float32>().ToArray() ] |> List.exactlyOne
     expectEqual expected actual
 
 [<Test>]
 let ``no augmentation leaves the images as they are`` () =
     use data = randomImages 12 6 3 4 4
-    use scope = Torch.NewScope()
-    use generator = new Generator(1UL)
-    expectEqual (data.Images.ToArray<float32>()) (Augmentation.None.Apply(data.Images, generator).ToArray<float32>())
-    expectEqual (data.Images.ToArray<float32>()) (Augmentation.RandomCrop(data.Images, 0, generator).ToArray<float32>())
+    use scope = torch.NewDisposeScope()
+    use generator = new torch.Generator(1UL)
+    expectEqual (data.Images.data<float32>().ToArray()) (Augmentation.None.Apply(data.Images, generator).data<float32>().ToArray())
+    expectEqual (data.Images.data<float32>().ToArray()) (Augmentation.RandomCrop(data.Images, 0, generator).data<float32>().ToArray())
 
 [<Test>]
 let ``normalising with given statistics computes (x - mean) / std per channel`` () =
     use data = randomImages 13 5 2 3 3
     let stats = ChannelStats([| 0.25; 0.5 |], [| 2.0; 0.5 |])
     use normalized = data.Normalize stats
-    use scope = Torch.NewScope()
-    let input = data.Images.ToArray() :?> float32[,,,]
-    let output = normalized.Images.ToArray() :?> float32[,,,]
+    use scope = torch.NewDisposeScope()
+    let input = data.Images.data<float32>().ToNDArray() :?> float32[,,,]
+    let output = normalized.Images.data<float32>().ToNDArray() :?> float32[,,,]
     for i in 0 .. 4 do
         for c in 0 .. 1 do
             for r in 0 .. 2 do
@@ -247,7 +255,7 @@ let ``normalising with given statistics computes (x - mean) / std per channel`` 
                     let expected = (float input[i, c, r, q] - stats.Mean[c]) / stats.Std[c]
                     Assert.That(float output[i, c, r, q], Is.EqualTo(expected).Within(1e-6))
     Assert.That(normalized.Normalization, Is.SameAs stats)
-    expectEqual (data.Labels.ToArray<int64>()) (normalized.Labels.ToArray<int64>())
+    expectEqual (data.Labels.data<int64>().ToArray()) (normalized.Labels.data<int64>().ToArray())
     Assert.That(data.Normalization, Is.Null)
 
 [<Property(MaxTest = 15)>]
@@ -265,17 +273,17 @@ let ``statistics with a zero std or the wrong channel count are refused`` () =
 
 [<Test>]
 let ``a TensorDataset owns its tensors: shapes, Take, and dispose frees them`` () =
-    let before = Torch.LiveTensors
+    let before = TorchRuntime.LiveTensors
     do
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         use data = indexed 9
         expectEqual 9L data.Count
         expectEqual [| 1L; 2L; 2L |] data.SampleShape
         expectEqual [| 9L; 1L; 2L; 2L |] data.ImageShape
         use head = data.Take 4L
-        expectEqual [| 0L; 1L; 2L; 3L |] (head.Labels.ToArray<int64>())
-        expectEqual 0 scope.OwnedCount
-    expectEqual before Torch.LiveTensors
+        expectEqual [| 0L; 1L; 2L; 3L |] (head.Labels.data<int64>().ToArray())
+        expectEqual 0 scope.DisposablesCount
+    expectEqual before TorchRuntime.LiveTensors
     expectThrows<ArgumentException>(fun () ->
-        use scope = Torch.NewScope()
-        new TensorDataset("bad", Torch.Zeros([| 3L; 2L |]), Torch.Zeros([| 4L |], DType.Int64)) |> ignore) |> ignore
+        use scope = torch.NewDisposeScope()
+        new TensorDataset("bad", torch.zeros([| 3L; 2L |]), torch.zeros([| 4L |], dtype = torch.ScalarType.Int64)) |> ignore) |> ignore

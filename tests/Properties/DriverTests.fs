@@ -15,13 +15,16 @@ open Symmetry.Properties.DataTestSupport
 
 let private writeData = writeBandedMnist 1200
 
-/// The built `symmetry` tool, next to the solution's other outputs.
+/// The built `symmetry` tool, next to the solution's other outputs (looked up when a test first runs it, so that the
+/// in-process tests do not depend on it).
 let private cli =
-    let path = Path.Combine(repositoryRoot, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
-    if not (File.Exists path) then failwithf "%s is missing: build the solution first (dotnet fsi build.fsx build)" path
-    path
+    lazy
+        (let path = Path.Combine(repositoryRoot, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
+         if not (File.Exists path) then failwithf "%s is missing: build the solution first (dotnet fsi build.fsx build)" path
+         path)
 
 let private start (args: string list) =
+    let cli = cli.Force()
     let info = ProcessStartInfo("dotnet", [ cli ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
     info.Environment.["CI"] <- "1"
     match Process.Start info with

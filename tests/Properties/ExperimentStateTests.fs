@@ -5,10 +5,14 @@ module Symmetry.Properties.ExperimentStateTests
 open System.IO
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Data
 open Symmetry.Core.Models
 open Symmetry.Core.Experiments
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
 
 let private config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |])
 let private root = ExperimentState.Initial("mnist-fc", config, 1UL)
@@ -49,16 +53,17 @@ let ``changing any field, a default included, changes the key`` (seed: uint64) (
     same.Key = baseline.Key && variants |> List.forall (fun v -> v.Key <> baseline.Key)
 
 let private syntheticSplits (_: string | null) =
-    use scope = Torch.NewScope()
-    use g = new Generator(11UL)
-    let centres = Torch.Randn([| 3L; 1L; 4L; 4L |], g)
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
+    use g = new torch.Generator(11UL)
+    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
     let make (n: int64) name =
-        let labels = Torch.RandInt(0L, 3L, [| n |], g)
-        new TensorDataset(name, centres.IndexSelect(0L, labels) + Torch.Randn([| n; 1L; 4L; 4L |], g) * 0.5, labels)
+        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
+        new TensorDataset(name, centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5, labels)
     new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 64L "train", make 16L "test", 3)
 
 let private weights (model: ZooModel) =
-    model.Parameters() |> Seq.collect (fun p -> p.Value.ToArray<float32>()) |> Array.ofSeq
+    model.parameters() |> Seq.collect (fun p -> p.data<float32>().ToArray()) |> Array.ofSeq
 
 [<Test>]
 let ``realising a recorded state loads it instead of recomputing`` () =
@@ -78,14 +83,14 @@ let ``realising a recorded state loads it instead of recomputing`` () =
         TestSupport.assertArrayEqual "weights" (weights a) (weights b)
         // The lottery ticket: pruned weights are zero, kept ones equal the root's initial values.
         use init = Realizer(store, directory, (fun _ -> splits)).Realize root
-        let initial = dict [ for name, p in init.NamedParameters() -> name, p.Value.ToArray<float32>() ]
+        let initial = dict [ for struct (name, p) in init.named_parameters() -> name, p.data<float32>().ToArray() ]
+        let mask = match b.Mask with | null -> failwith "the pruned state has no mask" | m -> m
         let mutable pruned = 0
-        for name, p in b.NamedParameters() do
-            let values = p.Value.ToArray<float32>()
-            match p.Mask with
-            | null -> TestSupport.assertArrayEqual ("unmasked " + name) initial.[name] values
-            | mask ->
-                let keep = mask.ToArray<float32>()
+        for struct (name, p) in b.named_parameters() do
+            let values = p.data<float32>().ToArray()
+            if not (mask.Contains name) then TestSupport.assertArrayEqual ("unmasked " + name) initial.[name] values
+            else
+                let keep = mask.[name].data<float32>().ToArray()
                 for i in 0 .. values.Length - 1 do
                     if keep.[i] = 0.0f then
                         pruned <- pruned + 1

@@ -1,5 +1,5 @@
 /// Autograd against central finite differences (float64, h = 1e-6) on generated shapes and values, for every
-/// differentiable op of the binding. Objective: (op(inputs) * w).Sum() with fixed random weights w.
+/// differentiable TorchSharp op the library relies on. Objective: (op(inputs) * w).sum() with fixed random weights w.
 [<NUnit.Framework.TestFixture>]
 module Symmetry.Properties.GradientTests
 
@@ -8,7 +8,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
-open Symmetry.Torch
+open TorchSharp
 open Symmetry.Properties.TestSupport
 
 /// One generated gradient check: the op (already bound to its generated parameters), its inputs, which of them
@@ -105,7 +105,7 @@ let ``mul and div with a scalar (both sides) gradient matches finite differences
 
 [<Property(MaxTest = 40)>]
 let ``negation gradient matches finite differences`` () =
-    check (unary "-x" symmetric (fun x -> -x * x.Exp()))
+    check (unary "-x" symmetric (fun x -> -x * x.exp()))
 
 [<Property(MaxTest = 40)>]
 let ``pow with a scalar exponent gradient matches finite differences`` () =
@@ -113,51 +113,51 @@ let ``pow with a scalar exponent gradient matches finite differences`` () =
         let! p = Gen.elements [ -1.5; -1.0; 0.5; 2.0; 2.5; 3.0 ]
         let! shape = genShape 0 3 4
         let! x = genInput positive shape
-        return! case (sprintf "x ** %g" p) [| x |] (fun xs -> xs.[0].Pow(p))
+        return! case (sprintf "x ** %g" p) [| x |] (fun xs -> xs.[0].pow(p.ToScalar()))
     }
     |> check
 
 [<Property(MaxTest = 40)>]
 let ``pow with a tensor exponent gradient matches finite differences (base and exponent)`` () =
-    check (binary "a ** b" positive symmetric (fun a b -> a.Pow(b)))
+    check (binary "a ** b" positive symmetric (fun a b -> a.pow(b)))
 
 // ---------------------------------------------------------------- element-wise functions
 
 [<Property(MaxTest = 40)>]
-let ``exp gradient matches finite differences`` () = check (unary "exp" symmetric (fun x -> x.Exp()))
+let ``exp gradient matches finite differences`` () = check (unary "exp" symmetric (fun x -> x.exp()))
 
 [<Property(MaxTest = 40)>]
-let ``log gradient matches finite differences (positive inputs)`` () = check (unary "log" positive (fun x -> x.Log()))
+let ``log gradient matches finite differences (positive inputs)`` () = check (unary "log" positive (fun x -> x.log()))
 
 [<Property(MaxTest = 40)>]
-let ``sqrt gradient matches finite differences (positive inputs)`` () = check (unary "sqrt" positive (fun x -> x.Sqrt()))
+let ``sqrt gradient matches finite differences (positive inputs)`` () = check (unary "sqrt" positive (fun x -> x.sqrt()))
 
 [<Property(MaxTest = 40)>]
 let ``abs gradient matches finite differences (away from the kink)`` () =
-    check (unary "abs" (genAwayFromZero 1e-3 2.0) (fun x -> x.Abs()))
+    check (unary "abs" (genAwayFromZero 1e-3 2.0) (fun x -> x.abs()))
 
 [<Property(MaxTest = 40)>]
 let ``relu gradient matches finite differences (away from the kink)`` () =
-    check (unary "relu" (genAwayFromZero 1e-3 2.0) (fun x -> x.Relu()))
+    check (unary "relu" (genAwayFromZero 1e-3 2.0) (fun x -> x.relu()))
 
 [<Property(MaxTest = 40)>]
-let ``sigmoid gradient matches finite differences`` () = check (unary "sigmoid" symmetric (fun x -> x.Sigmoid()))
+let ``sigmoid gradient matches finite differences`` () = check (unary "sigmoid" symmetric (fun x -> x.sigmoid()))
 
 [<Property(MaxTest = 40)>]
-let ``tanh gradient matches finite differences`` () = check (unary "tanh" symmetric (fun x -> x.Tanh()))
+let ``tanh gradient matches finite differences`` () = check (unary "tanh" symmetric (fun x -> x.tanh()))
 
 [<Property(MaxTest = 40)>]
-let ``sin gradient matches finite differences`` () = check (unary "sin" symmetric (fun x -> x.Sin()))
+let ``sin gradient matches finite differences`` () = check (unary "sin" symmetric (fun x -> x.sin()))
 
 [<Property(MaxTest = 40)>]
-let ``cos gradient matches finite differences`` () = check (unary "cos" symmetric (fun x -> x.Cos()))
+let ``cos gradient matches finite differences`` () = check (unary "cos" symmetric (fun x -> x.cos()))
 
 [<Property(MaxTest = 40)>]
-let ``square gradient matches finite differences`` () = check (unary "square" symmetric (fun x -> x.Square()))
+let ``square gradient matches finite differences`` () = check (unary "square" symmetric (fun x -> x.square()))
 
 [<Property(MaxTest = 30)>]
 let ``reciprocal, rsqrt and log1p gradients match finite differences`` () =
-    check (unary "1/x + rsqrt(x) + log1p(x)" positive (fun x -> x.Reciprocal() + x.Rsqrt() + x.Log1p()))
+    check (unary "1/x + rsqrt(x) + log1p(x)" positive (fun x -> x.reciprocal() + x.rsqrt() + x.log1p()))
 
 [<Property(MaxTest = 30)>]
 let ``clamp gradient matches finite differences (away from the bounds)`` () =
@@ -165,7 +165,7 @@ let ``clamp gradient matches finite differences (away from the bounds)`` () =
     gen {
         let! shape = genShape 1 3 4
         let! x = genInput (fun n -> genDistinct n |> Gen.map (Array.map (fun v -> v + 0.045))) shape
-        return! case "clamp(-0.5, 0.5)" [| x |] (fun xs -> xs.[0].Clamp(-0.5, 0.5))
+        return! case "clamp(-0.5, 0.5)" [| x |] (fun xs -> xs.[0].clamp((-0.5).ToScalar(), (0.5).ToScalar()))
     }
     |> check
 
@@ -177,11 +177,17 @@ let ``maximum and minimum gradients match finite differences (no ties)`` () =
         let! all = genDistinct (2 * n)
         let a = { Shape = shape; Data = all.[.. n - 1] }
         let b = { Shape = shape; Data = all.[n ..] }
-        return! case "maximum(a, b) + 2 minimum(a, b)" [| a; b |] (fun xs -> xs.[0].Maximum(xs.[1]) + 2.0 * xs.[0].Minimum(xs.[1]))
+        return! case "maximum(a, b) + 2 minimum(a, b)" [| a; b |] (fun xs -> xs.[0].maximum(xs.[1]) + 2.0 * xs.[0].minimum(xs.[1]))
     }
     |> check
 
 // ---------------------------------------------------------------- reductions
+
+/// A single-dim reduction `f t dim keepDim` applied over several dims: the highest dim first, so that the lower dim
+/// numbers stay valid when keepDim is false. TorchSharp's prod and logsumexp reduce over one dim at a time, and a
+/// reduction over several dims is the same as reducing over them one after the other (for both).
+let private overDims (f: Tensor -> int64 -> bool -> Tensor) (x: Tensor) (dims: int64[]) (keepDim: bool) : Tensor =
+    dims |> Array.sortDescending |> Array.fold (fun t d -> f t d keepDim) x
 
 let private reduction label values minReduced (f: Tensor -> int64[] -> bool -> Tensor) =
     gen {
@@ -199,7 +205,7 @@ let private reduction label values minReduced (f: Tensor -> int64[] -> bool -> T
 
 [<Property(MaxTest = 40)>]
 let ``sum over dims gradient matches finite differences`` () =
-    check (reduction "sum" symmetric 1 (fun x d k -> x.Sum(d, k)))
+    check (reduction "sum" symmetric 1 (fun x d k -> x.sum(d, k)))
 
 [<Property(MaxTest = 20)>]
 let ``sum over everything and over one dim gradients match finite differences`` () =
@@ -207,19 +213,19 @@ let ``sum over everything and over one dim gradients match finite differences`` 
         let! shape = genShape 1 3 4
         let! dim = Gen.choose (-shape.Length, shape.Length - 1)
         let! x = genInput symmetric shape
-        return! case (sprintf "sum() + sum(%d).sum()" dim) [| x |] (fun xs -> xs.[0].Sum() + xs.[0].Square().Sum(int64 dim).Sum())
+        return! case (sprintf "sum() + sum(%d).sum()" dim) [| x |] (fun xs -> xs.[0].sum() + xs.[0].square().sum(int64 dim).sum())
     }
     |> check
 
 [<Property(MaxTest = 40)>]
 let ``mean over dims gradient matches finite differences`` () =
-    check (reduction "mean" symmetric 1 (fun x d k -> x.Mean(d, k)))
+    check (reduction "mean" symmetric 1 (fun x d k -> x.mean(d, k)))
 
 [<Property(MaxTest = 40)>]
 let ``std over dims gradient matches finite differences`` () =
     gen {
         let! unbiased = Gen.elements [ true; false ]
-        return! reduction (sprintf "std unbiased=%b" unbiased) genDistinct 2 (fun x d k -> x.Std(d, unbiased, k))
+        return! reduction (sprintf "std unbiased=%b" unbiased) genDistinct 2 (fun x d k -> x.std(d, unbiased, k))
     }
     |> check
 
@@ -227,7 +233,7 @@ let ``std over dims gradient matches finite differences`` () =
 let ``var over dims gradient matches finite differences`` () =
     gen {
         let! unbiased = Gen.elements [ true; false ]
-        return! reduction (sprintf "var unbiased=%b" unbiased) symmetric 2 (fun x d k -> x.Var(d, unbiased, k))
+        return! reduction (sprintf "var unbiased=%b" unbiased) symmetric 2 (fun x d k -> x.var(d, unbiased, k))
     }
     |> check
 
@@ -235,21 +241,21 @@ let ``var over dims gradient matches finite differences`` () =
 let ``norm over dims gradient matches finite differences`` () =
     gen {
         let! p = Gen.elements [ 1.0; 2.0; 3.0 ]
-        return! reduction (sprintf "norm p=%g" p) (genAwayFromZero 0.1 2.0) 1 (fun x d k -> x.Norm(p, d, k))
+        return! reduction (sprintf "norm p=%g" p) (genAwayFromZero 0.1 2.0) 1 (fun x d k -> torch.linalg.vector_norm(x, p, d, k))
     }
     |> check
 
 [<Property(MaxTest = 40)>]
 let ``amax over dims gradient matches finite differences (distinct values)`` () =
-    check (reduction "amax" genDistinct 1 (fun x d k -> x.AMax(d, k)))
+    check (reduction "amax" genDistinct 1 (fun x d k -> x.amax(d, k)))
 
 [<Property(MaxTest = 30)>]
 let ``logsumexp over dims gradient matches finite differences`` () =
-    check (reduction "logsumexp" symmetric 1 (fun x d k -> x.LogSumExp(d, k)))
+    check (reduction "logsumexp" symmetric 1 (fun x d k -> overDims (fun t dim keep -> t.logsumexp(dim, keep)) x d k))
 
 [<Property(MaxTest = 30)>]
 let ``prod over dims gradient matches finite differences (non-zero values)`` () =
-    check (reduction "prod" (genAwayFromZero 0.5 1.5) 1 (fun x d k -> x.Prod(d, k)))
+    check (reduction "prod" (genAwayFromZero 0.5 1.5) 1 (fun x d k -> overDims (fun t dim keep -> t.prod(dim, keep)) x d k))
 
 [<Property(MaxTest = 40)>]
 let ``cumsum gradient matches finite differences`` () =
@@ -257,7 +263,7 @@ let ``cumsum gradient matches finite differences`` () =
         let! shape = genShape 1 3 4
         let! dim = Gen.choose (0, shape.Length - 1)
         let! x = genInput symmetric shape
-        return! case (sprintf "cumsum dim %d" dim) [| x |] (fun xs -> xs.[0].CumSum(int64 dim))
+        return! case (sprintf "cumsum dim %d" dim) [| x |] (fun xs -> xs.[0].cumsum(int64 dim))
     }
     |> check
 
@@ -281,7 +287,7 @@ let ``matmul gradient matches finite differences (vector, matrix, batched, broad
                   [| 2L; 1L; n; m |], [| b; m; p |] ]
         let! x = genInput symmetric (fst shapes)
         let! y = genInput symmetric (snd shapes)
-        return! case "matmul" [| x; y |] (fun xs -> xs.[0].MatMul(xs.[1]))
+        return! case "matmul" [| x; y |] (fun xs -> xs.[0].matmul(xs.[1]))
     }
     |> check
 
@@ -294,7 +300,7 @@ let ``bmm gradient matches finite differences`` () =
         let! p = genDim 4
         let! x = genInput symmetric [| b; n; m |]
         let! y = genInput symmetric [| b; m; p |]
-        return! case "bmm" [| x; y |] (fun xs -> xs.[0].Bmm(xs.[1]))
+        return! case "bmm" [| x; y |] (fun xs -> xs.[0].bmm(xs.[1]))
     }
     |> check
 
@@ -305,7 +311,7 @@ let ``outer gradient matches finite differences`` () =
         let! m = genDim 5
         let! x = genInput symmetric [| n |]
         let! y = genInput symmetric [| m |]
-        return! case "outer" [| x; y |] (fun xs -> xs.[0].Outer(xs.[1]))
+        return! case "outer" [| x; y |] (fun xs -> xs.[0].outer(xs.[1]))
     }
     |> check
 
@@ -322,7 +328,7 @@ let ``linear gradient matches finite differences (with and without bias)`` () =
         let inputs = if withBias then [| x; w; b |] else [| x; w |]
         return!
             case (sprintf "linear bias=%b" withBias) inputs (fun xs ->
-                Functional.Linear(xs.[0], xs.[1], optionalAt xs 2))
+                torch.nn.functional.linear(xs.[0], xs.[1], optionalAt xs 2))
     }
     |> check
 
@@ -335,7 +341,7 @@ let ``transpose gradient matches finite differences`` () =
         let! d0 = Gen.choose (0, shape.Length - 1)
         let! d1 = Gen.choose (0, shape.Length - 1)
         let! x = genInput symmetric shape
-        return! case (sprintf "transpose %d %d" d0 d1) [| x |] (fun xs -> xs.[0].Transpose(int64 d0, int64 d1))
+        return! case (sprintf "transpose %d %d" d0 d1) [| x |] (fun xs -> xs.[0].transpose(int64 d0, int64 d1))
     }
     |> check
 
@@ -350,7 +356,7 @@ let ``permute then reshape gradient matches finite differences`` () =
         let! x = genInput symmetric shape
         return!
             case (sprintf "permute %A reshape %A" perm target) [| x |] (fun xs ->
-                xs.[0].Permute(perm |> Array.map int64).Reshape(target))
+                xs.[0].permute(perm |> Array.map int64).reshape(target))
     }
     |> check
 
@@ -363,7 +369,7 @@ let ``expand gradient matches finite differences`` () =
         let! lead = genShape 0 1 3
         let target = Array.append lead shape
         let! x = genInput symmetric small
-        return! case (sprintf "expand %A -> %A" small target) [| x |] (fun xs -> xs.[0].Expand(target))
+        return! case (sprintf "expand %A -> %A" small target) [| x |] (fun xs -> xs.[0].expand(target))
     }
     |> check
 
@@ -378,7 +384,7 @@ let ``cat gradient matches finite differences`` () =
             sizes
             |> Array.map (fun s -> genInput symmetric (Array.updateAt dim s shape))
             |> Gen.sequenceToArray
-        return! case (sprintf "cat dim %d" dim) inputs (fun xs -> Torch.Cat(xs, int64 dim))
+        return! case (sprintf "cat dim %d" dim) inputs (fun xs -> torch.cat(xs, int64 dim))
     }
     |> check
 
@@ -389,7 +395,7 @@ let ``stack gradient matches finite differences`` () =
         let! dim = Gen.choose (0, shape.Length)
         let! k = Gen.choose (1, 3)
         let! inputs = Gen.arrayOfLength k (genInput symmetric shape)
-        return! case (sprintf "stack dim %d" dim) inputs (fun xs -> Torch.Stack(xs, int64 dim))
+        return! case (sprintf "stack dim %d" dim) inputs (fun xs -> torch.stack(xs, int64 dim))
     }
     |> check
 
@@ -407,9 +413,9 @@ let ``narrow and slice gradients match finite differences`` () =
         let! x = genInput symmetric shape
         return!
             case (sprintf "narrow(%d, %d, %d) and slice(%d, %d:%d:%d)" dim start length dim sliceStart sliceEnd step) [| x |] (fun xs ->
-                let a = xs.[0].Narrow(int64 dim, int64 start, int64 length)
-                let b = xs.[0].Slice(int64 dim, int64 sliceStart, int64 sliceEnd, int64 step)
-                Torch.Cat([| a.Flatten(); b.Square().Flatten() |], 0L))
+                let a = xs.[0].narrow(int64 dim, int64 start, int64 length)
+                let b = xs.[0].slice(int64 dim, int64 sliceStart, int64 sliceEnd, int64 step)
+                torch.cat([| a.flatten(); b.square().flatten() |], 0L))
     }
     |> check
 
@@ -423,7 +429,7 @@ let ``index_select gradient matches finite differences (repeated indices accumul
         let! x = genInput symmetric shape
         return!
             case (sprintf "index_select dim %d %A" dim index) [| x |] (fun xs ->
-                xs.[0].IndexSelect(int64 dim, tensorI64 [| int64 count |] (index |> Array.map int64)))
+                xs.[0].index_select(int64 dim, tensorI64 [| int64 count |] (index |> Array.map int64)))
     }
     |> check
 
@@ -438,7 +444,7 @@ let ``gather gradient matches finite differences`` () =
         let! x = genInput symmetric shape
         return!
             case (sprintf "gather dim %d" dim) [| x |] (fun xs ->
-                xs.[0].Gather(int64 dim, tensorI64 indexShape (index |> Array.map int64)))
+                xs.[0].gather(int64 dim, tensorI64 indexShape (index |> Array.map int64)))
     }
     |> check
 
@@ -449,7 +455,7 @@ let ``where gradient matches finite differences (both branches)`` () =
         let! cond = Gen.arrayOfLength (numel shape) (Gen.elements [ true; false ])
         let! a = genInput symmetric shape
         let! b = genInput symmetric shape
-        return! case "where" [| a; b |] (fun xs -> Torch.Where(tensorBool shape cond, xs.[0], xs.[1]))
+        return! case "where" [| a; b |] (fun xs -> torch.where(tensorBool shape cond, xs.[0], xs.[1]))
     }
     |> check
 
@@ -460,7 +466,7 @@ let ``masked_fill gradient matches finite differences`` () =
         let! mask = Gen.arrayOfLength (numel shape) (Gen.elements [ true; false ])
         let! value = genValue -3.0 3.0
         let! x = genInput symmetric shape
-        return! case (sprintf "masked_fill %g" value) [| x |] (fun xs -> xs.[0].MaskedFill(tensorBool shape mask, value) * xs.[0])
+        return! case (sprintf "masked_fill %g" value) [| x |] (fun xs -> xs.[0].masked_fill(tensorBool shape mask, value) * xs.[0])
     }
     |> check
 
@@ -495,12 +501,14 @@ let ``conv2d gradient matches finite differences (stride, padding, dilation, gro
             sprintf "conv2d stride (%d,%d) padding (%d,%d) dilation (%d,%d) groups %d bias %b" sh sw ph pw dh dw groups withBias
         return!
             case label inputs (fun xs ->
-                Functional.Conv2d(xs.[0], xs.[1], optionalAt xs 2, i64s [ sh; sw ], i64s [ ph; pw ], i64s [ dh; dw ], int64 groups))
+                torch.nn.functional.conv2d(
+                    xs.[0], xs.[1], optionalAt xs 2, strides = i64s [ sh; sw ], padding = i64s [ ph; pw ], dilation = i64s [ dh; dw ], groups = int64 groups
+                ))
     }
     |> check
 
 [<Property(MaxTest = 20)>]
-let ``conv2d square-argument overload gradient matches finite differences`` () =
+let ``conv2d with square kernel, stride and padding gradient matches finite differences`` () =
     gen {
         let! k = Gen.choose (1, 3)
         let! s = Gen.choose (1, 2)
@@ -511,7 +519,7 @@ let ``conv2d square-argument overload gradient matches finite differences`` () =
         let! bias = genInput symmetric [| 3L |]
         return!
             case (sprintf "conv2d k %d stride %d padding %d" k s p) [| x; weight; bias |] (fun xs ->
-                Functional.Conv2d(xs.[0], xs.[1], xs.[2], stride = int64 s, padding = int64 p))
+                torch.nn.functional.conv2d(xs.[0], xs.[1], xs.[2], strides = i64s [ s; s ], padding = i64s [ p; p ]))
     }
     |> check
 
@@ -532,7 +540,7 @@ let ``max_pool2d gradient matches finite differences (distinct values)`` () =
         let! x = genInput genDistinct (i64s [ n; c; h; w ])
         return!
             case (sprintf "max_pool2d k %d stride %d padding %d dilation %d ceil %b" k s p d ceil) [| x |] (fun xs ->
-                Functional.MaxPool2d(xs.[0], int64 k, int64 s, int64 p, int64 d, ceil))
+                torch.nn.functional.max_pool2d(xs.[0], int64 k, stride = int64 s, padding = int64 p, dilation = int64 d, ceil_mode = ceil))
     }
     |> check
 
@@ -550,7 +558,7 @@ let ``avg_pool2d gradient matches finite differences`` () =
         let! x = genInput symmetric (i64s [ 2; 2; h; w ])
         return!
             case (sprintf "avg_pool2d k %d stride %d padding %d ceil %b countIncludePad %b" k s p ceil includePad) [| x |] (fun xs ->
-                Functional.AvgPool2d(xs.[0], int64 k, int64 s, int64 p, ceil, includePad))
+                torch.nn.functional.avg_pool2d(xs.[0], int64 k, stride = int64 s, padding = int64 p, ceil_mode = ceil, count_include_pad = includePad))
     }
     |> check
 
@@ -564,7 +572,7 @@ let ``adaptive_avg_pool2d gradient matches finite differences`` () =
         let! x = genInput symmetric (i64s [ 1; 2; h; w ])
         return!
             case (sprintf "adaptive_avg_pool2d to (%d, %d)" oh ow) [| x |] (fun xs ->
-                Functional.AdaptiveAvgPool2d(xs.[0], int64 oh, int64 ow))
+                torch.nn.functional.adaptive_avg_pool2d(xs.[0], [| int64 oh; int64 ow |]))
     }
     |> check
 
@@ -581,7 +589,7 @@ let ``batch_norm (training, batch statistics) gradient matches finite difference
         let! bias = genInput symmetric [| int64 c |]
         return!
             case (sprintf "batch_norm training shape %A" shape) [| x; weight; bias |] (fun xs ->
-                Functional.BatchNorm(xs.[0], null, null, xs.[1], xs.[2], training = true))
+                torch.nn.functional.batch_norm(xs.[0], null, null, xs.[1], xs.[2], training = true))
     }
     |> check
 
@@ -593,7 +601,7 @@ let ``softmax gradient matches finite differences`` () =
         let! shape = genShape 1 3 4
         let! dim = Gen.choose (-shape.Length, shape.Length - 1)
         let! x = genInput symmetric shape
-        return! case (sprintf "softmax dim %d" dim) [| x |] (fun xs -> Functional.Softmax(xs.[0], int64 dim))
+        return! case (sprintf "softmax dim %d" dim) [| x |] (fun xs -> torch.nn.functional.softmax(xs.[0], int64 dim))
     }
     |> check
 
@@ -603,11 +611,11 @@ let ``log_softmax gradient matches finite differences`` () =
         let! shape = genShape 1 3 4
         let! dim = Gen.choose (-shape.Length, shape.Length - 1)
         let! x = genInput symmetric shape
-        return! case (sprintf "log_softmax dim %d" dim) [| x |] (fun xs -> Functional.LogSoftmax(xs.[0], int64 dim))
+        return! case (sprintf "log_softmax dim %d" dim) [| x |] (fun xs -> torch.nn.functional.log_softmax(xs.[0], int64 dim))
     }
     |> check
 
-let private genReduction = Gen.elements [ Reduction.None; Reduction.Mean; Reduction.Sum ]
+let private genReduction = Gen.elements [ torch.nn.Reduction.None; torch.nn.Reduction.Mean; torch.nn.Reduction.Sum ]
 
 [<Property(MaxTest = 40)>]
 let ``cross_entropy gradient matches finite differences (weights, reduction, label smoothing)`` () =
@@ -623,7 +631,9 @@ let ``cross_entropy gradient matches finite differences (weights, reduction, lab
         return!
             case label [| logits |] (fun xs ->
                 let weight = classWeights |> Option.map (tensorF64 [| int64 c |]) |> Option.toObj
-                Functional.CrossEntropy(xs.[0], tensorI64 [| n |] (target |> Array.map int64), weight, reduction, labelSmoothing = smoothing))
+                torch.nn.functional.cross_entropy(
+                    xs.[0], tensorI64 [| n |] (target |> Array.map int64), weight, reduction = reduction, label_smoothing = smoothing
+                ))
     }
     |> check
 
@@ -639,7 +649,7 @@ let ``nll_loss gradient matches finite differences`` () =
         return!
             case (sprintf "nll_loss %A weights %b" reduction classWeights.IsSome) [| logp |] (fun xs ->
                 let weight = classWeights |> Option.map (tensorF64 [| int64 c |]) |> Option.toObj
-                Functional.NllLoss(xs.[0], tensorI64 [| n |] (target |> Array.map int64), weight, reduction))
+                torch.nn.functional.nll_loss(xs.[0], tensorI64 [| n |] (target |> Array.map int64), weight, reduction = reduction))
     }
     |> check
 
@@ -650,6 +660,6 @@ let ``mse_loss gradient matches finite differences (input and target)`` () =
         let! reduction = genReduction
         let! x = genInput symmetric shape
         let! y = genInput symmetric shape
-        return! case (sprintf "mse_loss %A" reduction) [| x; y |] (fun xs -> Functional.MseLoss(xs.[0], xs.[1], reduction))
+        return! case (sprintf "mse_loss %A" reduction) [| x; y |] (fun xs -> torch.nn.functional.mse_loss(xs.[0], xs.[1], reduction = reduction))
     }
     |> check

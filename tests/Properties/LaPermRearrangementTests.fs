@@ -9,6 +9,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Permutations
 open Symmetry.Properties.TestSupport
@@ -85,7 +86,7 @@ let private rearrange (shape: int64[]) (theta0: float[]) (current: float[]) =
 [<Property(MaxTest = 100)>]
 let ``SortedRows sorts every fan-in vector ascending, conv filters flattened`` () =
     Prop.forAll (arb genDistinctCase) (fun (shape, theta0, _) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let fanIn = numel shape / int shape.[0]
         let sorted = LaPermRearrangement.SortedRows(tensorF64 shape theta0)
         assertShape "θ_sorted" [| shape.[0]; int64 fanIn |] sorted
@@ -95,7 +96,7 @@ let ``SortedRows sorts every fan-in vector ascending, conv filters flattened`` (
 [<Property(MaxTest = 100)>]
 let ``every row keeps exactly theta0's multiset`` () =
     Prop.forAll (arb (Gen.oneof [ genDistinctCase; genTiedCase ])) (fun (shape, theta0, current) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let sorted, result = rearrange shape theta0 current
         assertShape "result" shape result
         let fanIn = numel shape / int shape.[0]
@@ -105,7 +106,7 @@ let ``every row keeps exactly theta0's multiset`` () =
 [<Property(MaxTest = 100)>]
 let ``each row takes the rank order of the current weights`` () =
     Prop.forAll (arb genDistinctCase) (fun (shape, theta0, current) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let _, result = rearrange shape theta0 current
         let fanIn = numel shape / int shape.[0]
         let resultRows = rowsOf fanIn (doubles result)
@@ -121,7 +122,7 @@ let ``each row takes the rank order of the current weights`` () =
 [<Property(MaxTest = 100)>]
 let ``ties are resolved deterministically, as a stable sort`` () =
     Prop.forAll (arb genTiedCase) (fun (shape, theta0, current) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let sorted, result = rearrange shape theta0 current
         let fanIn = numel shape / int shape.[0]
         let expected =
@@ -140,7 +141,7 @@ let ``repeated synchronisations keep the multiset and are idempotent on their ow
     |> arb
     |> Prop.forAll
     <| fun (shape, theta0, steps) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let sorted = LaPermRearrangement.SortedRows(tensorF64 shape theta0)
         let mutable weights = tensorF64 shape theta0
         for step in steps do
@@ -153,16 +154,17 @@ let ``repeated synchronisations keep the multiset and are idempotent on their ow
 
 [<Test>]
 let ``float32 weights, a 1-D vector, and no autograd`` () =
-    use scope = Torch.NewScope()
-    let theta0 = Torch.FromArray([| 0.5f; -1.0f; 2.0f; 0.0f; 0.25f; 0.25f |], [| 2L; 3L |])
-    let current = Torch.FromArray([| 3.0f; 1.0f; 2.0f; -1.0f; 5.0f; -1.0f |], [| 2L; 3L |]).WithRequiresGrad()
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
+    let theta0 = torch.tensor([| 0.5f; -1.0f; 2.0f; 0.0f; 0.25f; 0.25f |], ReadOnlySpan<int64>([| 2L; 3L |]))
+    let current = torch.tensor([| 3.0f; 1.0f; 2.0f; -1.0f; 5.0f; -1.0f |], ReadOnlySpan<int64>([| 2L; 3L |])).requires_grad_()
     let sorted = LaPermRearrangement.SortedRows theta0
-    Assert.That(sorted.DType, Is.EqualTo DType.Float32)
-    assertArrayEqual "θ_sorted" [| -1.0f; 0.5f; 2.0f; 0.0f; 0.25f; 0.25f |] (sorted.ToArray<float32>())
+    Assert.That(sorted.dtype, Is.EqualTo torch.ScalarType.Float32)
+    assertArrayEqual "θ_sorted" [| -1.0f; 0.5f; 2.0f; 0.0f; 0.25f; 0.25f |] (sorted.data<float32>().ToArray())
     let result = LaPermRearrangement.Rearrange(sorted, current)
-    Assert.That(result.RequiresGrad, Is.False)
+    Assert.That(result.requires_grad, Is.False)
     // Row 0: ranks of (3, 1, 2) are (2, 0, 1). Row 1: (-1, 5, -1) ranks (0, 2, 1) with the tie by position.
-    assertArrayEqual "rearranged" [| 2.0f; -1.0f; 0.5f; 0.0f; 0.25f; 0.25f |] (result.ToArray<float32>())
+    assertArrayEqual "rearranged" [| 2.0f; -1.0f; 0.5f; 0.0f; 0.25f; 0.25f |] (result.data<float32>().ToArray())
     let vector = LaPermRearrangement.SortedRows(tensorF64 [| 4L |] [| 3.0; 1.0; 4.0; 1.5 |])
     assertShape "a 1-D tensor is one row" [| 1L; 4L |] vector
     let back = LaPermRearrangement.Rearrange(vector, tensorF64 [| 4L |] [| 0.1; 0.4; 0.3; 0.2 |])
@@ -171,28 +173,30 @@ let ``float32 weights, a 1-D vector, and no autograd`` () =
 
 [<Test>]
 let ``mismatched shapes raise ArgumentException`` () =
-    use scope = Torch.NewScope()
-    let sorted = LaPermRearrangement.SortedRows(Torch.Rand([| 3L; 4L |]))
-    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(sorted, Torch.Rand([| 4L; 3L |])) |> ignore) |> ignore
-    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(sorted, Torch.Rand([| 3L; 5L |])) |> ignore) |> ignore
-    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(Torch.Rand([| 3L; 2L; 2L |]), Torch.Rand([| 3L; 4L |])) |> ignore) |> ignore
-    throws<ArgumentException> (fun () -> LaPermRearrangement.SortedRows(Torch.Scalar 1.0) |> ignore) |> ignore
-    throws<ArgumentException> (fun () -> LaPermRearrangement.SortedRows(Torch.Zeros([| 0L; 3L |])) |> ignore) |> ignore
+    TorchRuntime.Ensure()
+    use scope = torch.NewDisposeScope()
+    let sorted = LaPermRearrangement.SortedRows(torch.rand([| 3L; 4L |]))
+    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(sorted, torch.rand([| 4L; 3L |])) |> ignore) |> ignore
+    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(sorted, torch.rand([| 3L; 5L |])) |> ignore) |> ignore
+    throws<ArgumentException> (fun () -> LaPermRearrangement.Rearrange(torch.rand([| 3L; 2L; 2L |]), torch.rand([| 3L; 4L |])) |> ignore) |> ignore
+    throws<ArgumentException> (fun () -> LaPermRearrangement.SortedRows(torch.tensor(1.0)) |> ignore) |> ignore
+    throws<ArgumentException> (fun () -> LaPermRearrangement.SortedRows(torch.zeros([| 0L; 3L |])) |> ignore) |> ignore
     // A conv weight and its flattened θ_sorted correspond.
-    let conv = Torch.Rand([| 3L; 2L; 1L; 2L |])
+    let conv = torch.rand([| 3L; 2L; 1L; 2L |])
     assertShape "conv" [| 3L; 2L; 1L; 2L |] (LaPermRearrangement.Rearrange(sorted, conv))
 
 [<Test>]
 let ``LaPerm on CUDA equals LaPerm on the CPU`` () =
-    if not Device.CudaAvailable then
-        Assert.Ignore(sprintf "no CUDA device: libtorch %s reports %d CUDA devices" Torch.LibTorchVersion Device.CudaCount)
-    use scope = Torch.NewScope()
-    use g = new Generator(11UL)
-    let theta0 = Torch.Randn([| 32L; 16L; 3L; 3L |], g)
+    TorchRuntime.Ensure()
+    if not (torch.cuda.is_available()) then
+        Assert.Ignore(sprintf "no CUDA device: libtorch %s reports %d CUDA devices" torch.__version__ (torch.cuda.device_count()))
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 11UL
+    let theta0 = torch.randn([| 32L; 16L; 3L; 3L |], generator = g)
     // Rounded current weights: plenty of ties, to check the stable tie-break on the GPU too.
-    let current = (Torch.Randn([| 32L; 16L; 3L; 3L |], g) * 4.0).Round()
+    let current = (torch.randn([| 32L; 16L; 3L; 3L |], generator = g) * 4.0).round()
     let onCpu = LaPermRearrangement.Rearrange(LaPermRearrangement.SortedRows theta0, current)
-    let cuda = Device.Cuda()
-    let onGpu = LaPermRearrangement.Rearrange(LaPermRearrangement.SortedRows(theta0.To cuda), current.To cuda)
-    Assert.That(onGpu.Device, Is.EqualTo cuda)
-    assertArrayEqual "cpu vs cuda" (onCpu.ToArray<float32>()) (onGpu.To(Device.Cpu).ToArray<float32>())
+    let cuda = torch.CUDA
+    let onGpu = LaPermRearrangement.Rearrange(LaPermRearrangement.SortedRows(theta0.``to``(cuda)), current.``to``(cuda))
+    Assert.That(onGpu.device_type, Is.EqualTo DeviceType.CUDA)
+    assertArrayEqual "cpu vs cuda" (onCpu.data<float32>().ToArray()) (onGpu.cpu().data<float32>().ToArray())

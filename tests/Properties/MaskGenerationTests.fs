@@ -11,8 +11,8 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.NN
 open Symmetry.Core.Models
 open Symmetry.Core.Masks
 open Symmetry.Properties.MaskTestSupport
@@ -51,8 +51,8 @@ let ``every mask type zeroes exactly what it promises`` () =
             return t, shape, p, q, uint64 seed
         }
     Prop.forAll (Arb.fromGen gen) (fun (t, shape, p, q, seed) ->
-        use scope = Torch.NewScope()
-        use g = new Generator(seed)
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create seed
         let s = fraction p q
         let n, l = rowsOf shape, fanInOf shape
         let size = n * l
@@ -61,8 +61,8 @@ let ``every mask type zeroes exactly what it promises`` () =
             raises<ArgumentException> "impossible no-ablation mask" (fun () -> LayerMasks.Draw(t, shape, s, g, "w") |> ignore) |> ignore
         else
             let mask = LayerMasks.Draw(t, shape, s, g, "w")
-            same "shape" shape mask.Shape
-            Assert.That(mask.DType, Is.EqualTo DType.Float32, "dtype")
+            same "shape" shape mask.shape
+            Assert.That(mask.dtype, Is.EqualTo torch.ScalarType.Float32, "dtype")
             let data = values mask
             Assert.That(data |> Array.forall (fun x -> x = 0.0f || x = 1.0f), "0/1 values")
             let zeros = data |> Array.filter (fun x -> x = 0.0f) |> Array.length
@@ -92,7 +92,7 @@ let ``same seed gives the same model mask and each layer its own stream`` () =
             return t, width, uint64 seed
         }
     Prop.forAll (Arb.fromGen gen) (fun (t, width, seed) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let net = mlp 5 [ width; width; width ] 3 seed
         use model = net.Model
         use first = ModelMasks.Create(model, t, 0.5, seed)
@@ -109,7 +109,7 @@ let ``same seed gives the same model mask and each layer its own stream`` () =
             same (sprintf "%s does not depend on the other layers" names.[i]) a.[i] d.[i]
         // the layer's stream is ForPurpose(seed, "mask/<name>")
         for i, l in Array.indexed net.Layers do
-            use g = Generator.ForPurpose(seed, "mask/" + l.Name)
+            use g = Generators.ForPurpose(seed, "mask/" + l.Name)
             same (sprintf "stream of %s" l.Name) a.[i] (Some(values (LayerMasks.Draw(t, l.Shape, 0.5, g))))
         // the two (width, width) layers have the same shape but different streams
         Assert.That(a.[1] <> a.[2], "layers 1 and 2 drew the same mask"))
@@ -126,8 +126,8 @@ let ``no-input-ablation keeps every input connected up to the largest possible s
             return shape, kept, uint64 seed
         }
     Prop.forAll (Arb.fromGen gen) (fun (shape, kept, seed) ->
-        use scope = Torch.NewScope()
-        use g = new Generator(seed)
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create seed
         let n, l = rowsOf shape, fanInOf shape
         let s = fraction (l - kept) l
         let data = values (LayerMasks.Draw(MaskType.PerNeuronNoInputAblation, shape, s, g))
@@ -137,7 +137,7 @@ let ``no-input-ablation keeps every input connected up to the largest possible s
             Assert.That(Seq.exists (fun r -> data.[r * l + c] = 1.0f) (seq { 0 .. n - 1 }), sprintf "input %d disconnected (s = %g)" c s)
         let largest = MaskSparsity.LargestNoInputAblationSparsity(int64 n, int64 l)
         Assert.That(largest, Is.EqualTo(fraction (l - (l + n - 1) / n) l), "largest sparsity")
-        use g2 = new Generator(seed)
+        use g2 = Generators.Create seed
         let atLargest = values (LayerMasks.Draw(MaskType.PerNeuronNoInputAblation, shape, largest, g2))
         for c in 0 .. l - 1 do
             Assert.That(Seq.exists (fun r -> atLargest.[r * l + c] = 1.0f) (seq { 0 .. n - 1 }), "input disconnected at the largest sparsity"))
@@ -153,8 +153,8 @@ let ``no-input-ablation refuses impossible sparsities naming the layer and the l
             return n, l, kept
         }
     Prop.forAll (Arb.fromGen gen) (fun (n, l, kept) ->
-        use scope = Torch.NewScope()
-        use g = new Generator(1UL)
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create 1UL
         let s = fraction (l - kept) l
         let e =
             raises<ArgumentException> "impossible mask" (fun () ->
@@ -165,7 +165,7 @@ let ``no-input-ablation refuses impossible sparsities naming the layer and the l
 
 [<Test>]
 let ``a model mask names the layer whose no-input-ablation mask is impossible`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 64 [ 2; 30 ] 10 1UL
     use model = net.Model
     // layers.1.weight is (2, 64): at s = 0.9 each neuron keeps 64 − 58 = 6 inputs, 12 < 64.
@@ -177,13 +177,13 @@ let ``a model mask names the layer whose no-input-ablation mask is impossible`` 
 
 [<Test>]
 let ``sparsities outside 0..1 are refused with their value`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 3 [ 4 ] 2 1UL
     use model = net.Model
     for bad in [ nan; -0.1; 1.5; 1.0000001; infinity; -infinity; -1e-300 ] do
         let text = bad.ToString("R", CultureInfo.InvariantCulture)
         for t in allTypes do
-            use g = new Generator(0UL)
+            use g = Generators.Create 0UL
             let e = raises<ArgumentOutOfRangeException> (sprintf "layer %A %s" t text) (fun () -> LayerMasks.Draw(t, [| 2L; 3L |], bad, g) |> ignore)
             Assert.That(e.ParamName, Is.EqualTo "sparsity")
             contains text e.Message
@@ -196,7 +196,7 @@ let ``sparsities outside 0..1 are refused with their value`` () =
 
 [<Test>]
 let ``unknown mask type names are refused with the known names`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 3 [ 4 ] 2 1UL
     use model = net.Model
     for bad in [ "diagonal"; ""; "per neuron"; "randomly" ] do
@@ -231,42 +231,66 @@ let ``zero count does not add a zero for floating-point rounding`` () =
 
 [<Test>]
 let ``masks cover every Linear and Conv2d weight and never a bias`` () =
-    use scope = Torch.NewScope()
-    use g = new Generator(3UL)
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 3UL
     for name, config in [ "lenet-5", ModelConfig.Mnist; "mnist-cnn", ModelConfig(1, 8, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5) ] do
         use model = ModelZoo.Create(name, config, g)
         let weights = weightShapes model |> Array.map fst
+        use before = StateDicts.Copy model
         use mask = ModelMasks.Create(model, MaskType.PerNeuron, 0.5, 11UL)
         same name weights (Array.ofSeq mask.Names)
         use noOutput = ModelMasks.Create(model, MaskType.PerNeuron, 0.5, 11UL, excludeOutputLayer = true)
         same (name + " without output layer") weights.[.. weights.Length - 2] (Array.ofSeq noOutput.Names)
-        mask.ApplyTo model
-        for struct (pname, p) in model.NamedParameters() do
-            match p.Mask with
-            | null -> Assert.That(Array.contains pname weights, Is.False, sprintf "%s should be masked" pname)
-            | m ->
+        Assert.That(model.Mask, Is.Null, "a new model holds no mask")
+        model.SetMask mask
+        // The model holds its own copy of the mask: same names and values, another object.
+        match model.Mask with
+        | null -> Assert.Fail(name + ": SetMask left the model without a mask")
+        | held ->
+            Assert.That(obj.ReferenceEquals(held, mask), Is.False, name + ": the model keeps a copy")
+            same (name + ": names of the held mask") (Array.ofSeq mask.Names) (Array.ofSeq held.Names)
+            for n in mask.Names do
+                same (name + ": held mask " + n) (values mask.[n]) (values held.[n])
+        // Masked weights are exactly zero where the mask is 0 and untouched where it is 1; every other parameter
+        // (biases, BatchNorm) and every buffer is untouched.
+        for struct (pname, p) in model.named_parameters() do
+            let w = values p
+            let original = values before.[pname]
+            if mask.Contains pname then
                 Assert.That(Array.contains pname weights, sprintf "%s should not be masked" pname)
                 let expected = values mask.[pname]
-                same pname expected (values m)
-                let w = values p.Value
-                Assert.That(Array.forall2 (fun (x: float32) (k: float32) -> k <> 0.0f || x = 0.0f) w expected, pname + " zero where masked")
+                let wanted = Array.map2 (fun (x: float32) (k: float32) -> if k = 0.0f then 0.0f else x) original expected
+                same (pname + ": zero where masked, unchanged elsewhere") wanted w
+            else
+                Assert.That(Array.contains pname weights, Is.False, sprintf "%s should be masked" pname)
+                same (pname + ": unmasked parameter unchanged") original w
 
 [<Test>]
 let ``generating and dropping masks leaks no tensor`` () =
     let net = mlp 6 [ 5; 4 ] 3 1UL
-    use model = net.Model
-    let before = Torch.LiveTensors
+    use model = net.Model :?> ZooModel
+    // Gradients to mask (they live with the parameters from now on, before the count is taken).
+    do
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create 4UL
+        model.call(torch.randn([| 2L; 6L; 1L; 1L |], generator = g)).sum().backward()
+    let before = TorchRuntime.LiveTensors
     for t in allTypes do
         use m = ModelMasks.Create(model, t, 0.4, 2UL)
         use p = MaskPropagation.Propagate(model, m, removeUnitsWithoutOutputs = true)
         use c = p.Clone()
         MaskStatistics.Compute(model, c) |> ignore
         MaskReport.Create(model, m) |> ignore
-    Assert.That(Torch.LiveTensors, Is.EqualTo before)
+        model.SetMask c
+        model.ApplyMask()
+        c.MaskGradients model
+        model.SetMask m // frees the previous copy
+        model.SetMask null
+    Assert.That(TorchRuntime.LiveTensors, Is.EqualTo before)
 
 [<Test>]
 let ``sparse-aware init draws each neuron from its kept fan-in`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 400 [ 300; 20 ] 10 1UL
     use model = net.Model
     use mask = ModelMasks.Create(model, MaskType.PerNeuron, 0.75, 5UL)
@@ -275,19 +299,75 @@ let ``sparse-aware init draws each neuron from its kept fan-in`` () =
     let edited = Array.copy (values mask.[last.Name])
     for k in 0 .. last.FanIn - 1 do
         edited.[k] <- 0.0f
-    mask.Add(last.Name, Torch.FromArray(edited, last.Shape)) |> ignore
-    use g = new Generator(9UL)
+    mask.Add(last.Name, floatTensor last.Shape edited) |> ignore
+    use g = Generators.Create 9UL
     let names = SparseInit.Apply(model, g, mask)
     same "re-initialised" (net.Layers |> Array.map (fun l -> l.Name)) (Array.ofSeq names)
-    for struct (pname, p) in model.NamedParameters() do
+    for struct (pname, p) in model.named_parameters() do
         if mask.Contains pname then
             let m = values mask.[pname]
-            let w = values p.Value
+            let w = values p
             Assert.That(Array.forall2 (fun (x: float32) (k: float32) -> (k = 0.0f) = (x = 0.0f)) w m, pname + ": zero exactly where masked")
     // first layer: 300 × 400 with 100 kept per neuron → std √(2/100)
-    let first = model.NamedParameters() |> Seq.pick (fun struct (n, p) -> if n = net.Layers.[0].Name then Some p.Value else None)
+    let first = model.named_parameters() |> Seq.pick (fun struct (n, p) -> if n = net.Layers.[0].Name then Some p else None)
     let w = values first
     let kept = w |> Array.filter (fun x -> x <> 0.0f) |> Array.map float
     let std = sqrt (Array.averageBy (fun x -> x * x) kept)
     Assert.That(kept.Length, Is.EqualTo(300 * 100))
     Assert.That(std, Is.EqualTo(sqrt (2.0 / 100.0)).Within(3).Percent)
+
+[<Test>]
+let ``a held mask keeps masked weights zero through ApplyMask and its gradients masked`` () =
+    use scope = torch.NewDisposeScope()
+    let net = mlp 5 [ 6; 4 ] 3 2UL
+    use model = net.Model :?> ZooModel
+    use mask = ModelMasks.Create(model, MaskType.Random, 0.6, 3UL)
+    model.SetMask mask
+    // Weights moved off zero (as an optimizer step would move them): ApplyMask zeroes exactly the masked ones again.
+    do
+        use noGrad = torch.no_grad()
+        for p in model.parameters() do
+            p.fill_((0.5).ToScalar()) |> ignore
+    model.ApplyMask()
+    for struct (pname, p) in model.named_parameters() do
+        let w = values p
+        if mask.Contains pname then
+            same (pname + " after ApplyMask") (values mask.[pname] |> Array.map (fun k -> if k = 0.0f then 0.0f else 0.5f)) w
+        else
+            Assert.That(w |> Array.forall ((=) 0.5f), pname + " (not masked) untouched")
+    // Gradients: zero exactly where masked, untouched elsewhere.
+    use g = Generators.Create 7UL
+    model.call(torch.randn([| 4L; 5L; 1L; 1L |], generator = g)).square().sum().backward()
+    let gradients () =
+        [| for struct (pname, p) in model.named_parameters() ->
+               use grad = p.grad
+               match grad with
+               | null -> failwithf "%s has no gradient" pname
+               | grad -> pname, values grad |]
+    let full = gradients ()
+    mask.MaskGradients model
+    for pname, masked in gradients () do
+        let original = full |> Array.find (fst >> (=) pname) |> snd
+        let expected =
+            if mask.Contains pname then Array.map2 (fun (x: float32) (k: float32) -> if k = 0.0f then 0.0f else x) original (values mask.[pname])
+            else original
+        same (pname + ": gradient") expected masked
+
+[<Test>]
+let ``a mask is refused, naming the parameter, when the model lacks it or its shape differs`` () =
+    use scope = torch.NewDisposeScope()
+    let net = mlp 3 [ 4 ] 2 1UL
+    use model = net.Model :?> ZooModel
+    use before = StateDicts.Copy model
+    let unchanged () =
+        for struct (pname, p) in model.named_parameters() do
+            same (pname + " unchanged") (values before.[pname]) (values p)
+    use unknown = (new ModelMask()).Add("layers.1.weight", floatTensor [| 4L; 3L |] (Array.create 12 0.0f)).Add("layers.9.weight", floatTensor [| 2L; 2L |] (Array.create 4 0.0f))
+    contains "layers.9.weight" (raises<ArgumentException> "unknown name" (fun () -> unknown.ApplyTo model)).Message
+    unchanged ()
+    contains "layers.9.weight" (raises<ArgumentException> "unknown name (SetMask)" (fun () -> model.SetMask unknown)).Message
+    Assert.That(model.Mask, Is.Null, "a refused mask is not kept")
+    unchanged ()
+    use wrongShape = (new ModelMask()).Add("layers.1.weight", floatTensor [| 3L; 4L |] (Array.create 12 0.0f))
+    contains "layers.1.weight" (raises<ArgumentException> "wrong shape" (fun () -> wrongShape.ApplyTo model)).Message
+    unchanged ()

@@ -9,6 +9,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Models
 open Symmetry.Core.Masks
@@ -29,7 +30,7 @@ let ``propagation only removes, is idempotent and leaves dead units without outp
             return spec, t, p, q, uint64 seed, backward, excludeOutput
         }
     Prop.forAll (Arb.fromGen gen) (fun (spec, t, p, q, seed, backward, excludeOutput) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let net = build spec seed
         use model = net.Model
         use mask = ModelMasks.Create(model, t, fraction p q, seed, excludeOutputLayer = excludeOutput)
@@ -53,19 +54,19 @@ let ``propagation only removes, is idempotent and leaves dead units without outp
 
 [<Test>]
 let ``a dead conv channel loses its H·W columns after a flatten and its slice in the next conv`` () =
-    use scope = Torch.NewScope()
-    use g = new Generator(1UL)
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 1UL
     use model = ModelZoo.Create("lenet-5", ModelConfig.Mnist, g)
     // layers.0 conv 6, layers.3 conv 16 (5×5), flatten of 16×5×5, layers.7 Linear(400 → 120), …
     use mask = ModelMasks.Create(model, MaskType.Random, 0.0, 1UL)
     let conv1 = values mask.["layers.0.weight"]
     for k in 2 * 25 .. 3 * 25 - 1 do
         conv1.[k] <- 0.0f // filter 2 of the first conv: no inputs
-    mask.Add("layers.0.weight", Torch.FromArray(conv1, [| 6L; 1L; 5L; 5L |])) |> ignore
+    mask.Add("layers.0.weight", floatTensor [| 6L; 1L; 5L; 5L |] conv1) |> ignore
     let conv2 = values mask.["layers.3.weight"]
     for k in 5 * 150 .. 6 * 150 - 1 do
         conv2.[k] <- 0.0f // filter 5 of the second conv
-    mask.Add("layers.3.weight", Torch.FromArray(conv2, [| 16L; 6L; 5L; 5L |])) |> ignore
+    mask.Add("layers.3.weight", floatTensor [| 16L; 6L; 5L; 5L |] conv2) |> ignore
     use propagated = MaskPropagation.Propagate(model, mask)
     let next = values propagated.["layers.3.weight"]
     for o in 0 .. 15 do
@@ -82,8 +83,8 @@ let ``a dead conv channel loses its H·W columns after a flatten and its slice i
 
 [<Test>]
 let ``residual models are refused clearly`` () =
-    use scope = Torch.NewScope()
-    use g = new Generator(1UL)
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 1UL
     use model = ModelZoo.Create("resnet-20", ModelConfig.Cifar10, g)
     use mask = ModelMasks.Create(model, MaskType.PerNeuron, 0.5, 1UL) // generation itself works for any model
     let e = raises<NotSupportedException> "propagate" (fun () -> MaskPropagation.Propagate(model, mask) |> ignore)

@@ -10,6 +10,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Models
 open Symmetry.Core.Masks
@@ -32,7 +33,7 @@ let ``a dense model keeps the product of N factorial over its hidden layers`` ()
             return features, widths, classes
         }
     Prop.forAll (Arb.fromGen gen) (fun (features, widths, classes) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let net = mlp features widths classes 1UL
         use model = net.Model
         use dense = new ModelMask()
@@ -49,8 +50,8 @@ let ``a dense model keeps the product of N factorial over its hidden layers`` ()
 
 [<Test>]
 let ``the seed's example: six layers of sixteen neurons have 8.39e79 symmetries`` () =
-    use scope = Torch.NewScope()
-    use g = new Generator(1UL)
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 1UL
     use model = ModelZoo.Create("mnist-fc", ModelConfig.Mnist, g)
     let stats = MaskStatistics.Compute(model) // no masks on the model: dense
     let expected = BigInteger.Pow(factorial 16, 6)
@@ -72,7 +73,7 @@ let ``symmetric masks keep the full symmetry of the neurons they keep`` () =
             return features, widths, p, q, uint64 seed
         }
     Prop.forAll (Arb.fromGen gen) (fun (features, widths, p, q, seed) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let net = mlp features widths 4 seed
         use model = net.Model
         for excludeOutput in [ false; true ] do
@@ -136,7 +137,7 @@ let ``permutation counts match a brute force over every permutation of each hidd
             return spec, t, p, q, uint64 seed, excludeOutput
         }
     Prop.forAll (Arb.fromGen gen) (fun (spec, t, p, q, seed, excludeOutput) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let net = build spec seed
         use model = net.Model
         let created =
@@ -151,13 +152,13 @@ let ``permutation counts match a brute force over every permutation of each hidd
 
 [<Test>]
 let ``a hand-made mask: twins, a dead unit and a unit without outputs`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 3 [ 4 ] 2 1UL
     use model = net.Model
     use mask = new ModelMask()
     // hidden units 0 and 1 are twins (same inputs, same outputs); 2 has no inputs; 3 has inputs but no outputs.
-    mask.Add(net.Layers.[0].Name, Torch.FromArray(array2D [ [ 1.0f; 0.0f; 1.0f ]; [ 1.0f; 0.0f; 1.0f ]; [ 0.0f; 0.0f; 0.0f ]; [ 0.0f; 1.0f; 0.0f ] ])) |> ignore
-    mask.Add(net.Layers.[1].Name, Torch.FromArray(array2D [ [ 1.0f; 1.0f; 1.0f; 0.0f ]; [ 0.0f; 0.0f; 1.0f; 0.0f ] ])) |> ignore
+    mask.Add(net.Layers.[0].Name, matrix [ [ 1.0f; 0.0f; 1.0f ]; [ 1.0f; 0.0f; 1.0f ]; [ 0.0f; 0.0f; 0.0f ]; [ 0.0f; 1.0f; 0.0f ] ]) |> ignore
+    mask.Add(net.Layers.[1].Name, matrix [ [ 1.0f; 1.0f; 1.0f; 0.0f ]; [ 0.0f; 0.0f; 1.0f; 0.0f ] ]) |> ignore
     let stats = MaskStatistics.Compute(model, mask)
     let h = stats.Layers.[0]
     Assert.That((h.TotalNeurons, h.ZeroedNeurons, h.UniqueNeurons, h.SurvivingNeurons, h.PermutationGroups), Is.EqualTo((4L, 1L, 2L, 2L, 1L)))
@@ -174,7 +175,7 @@ let ``a hand-made mask: twins, a dead unit and a unit without outputs`` () =
 
 [<Test>]
 let ``the flat view has the documented keys and exact permutations`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let net = mlp 4 [ 20; 20 ] 3 1UL
     use model = net.Model
     use mask = ModelMasks.Create(model, MaskType.Symmetric, 0.25, 2UL)

@@ -1,5 +1,7 @@
 /// The permutations a mask preserves, as counted by the mask statistics, really are symmetries of the masked
-/// network: they map the mask onto itself and leave the outputs unchanged.
+/// network: they map the mask onto itself and leave the outputs unchanged. A researcher's own plain TorchSharp
+/// nn.Sequential (not a zoo model) goes through mask statistics, ModelMask.ApplyTo, spec inference and weight
+/// matching with every result checked against an oracle.
 [<NUnit.Framework.TestFixture>]
 module Symmetry.Properties.MaskSymmetryTests
 
@@ -9,8 +11,8 @@ open NUnit.Framework
 open FsCheck
 open FsCheck.FSharp
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.NN
 open Symmetry.Core.Models
 open Symmetry.Core.Masks
 open Symmetry.Core.Permutations
@@ -39,23 +41,23 @@ let private rows (mask: ModelMask) (name: string) =
             | null -> failwithf "no mask for %s" name
             | t -> t
         | _ -> failwithf "no mask for %s" name
-    let shape = t.Shape
-    let data = t.ToArray<float32>()
+    let shape = t.shape
+    let data = MaskTestSupport.values t
     Array.init (int shape.[0]) (fun r -> Array.init (int shape.[1]) (fun c -> data.[r * int shape.[1] + c] <> 0.0f))
 
 let rec private factorial (n: int) : BigInteger = if n <= 1 then BigInteger.One else BigInteger n * factorial (n - 1)
 
 [<Property(MaxTest = 40, Arbitrary = [| typeof<Cases> |])>]
 let ``permuting neurons within the mask's symmetry classes preserves the mask and the outputs`` (case: Case) =
-    use scope = Torch.NewScope()
-    use init = new Generator(uint64 case.Seed)
+    use scope = torch.NewDisposeScope()
+    use init = Generators.Create(uint64 case.Seed)
     use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 3, 4, Widths = case.Widths), init)
-    model.To(Device.Cpu, DType.Float64) |> ignore
-    model.Eval() |> ignore
+    model.``to``(torch.float64) |> ignore
+    model.eval()
     use drawn = ModelMasks.Create(model, case.MaskType, case.Sparsity, uint64 case.Seed + 1UL)
     use mask = MaskPropagation.Propagate(model, drawn)
-    mask.ApplyTo model
-    let weights = [ for name, _ in model.NamedParameters() do if name.EndsWith ".weight" then yield name ]
+    model.SetMask mask
+    let weights = [ for struct (name, _) in model.named_parameters() do if name.EndsWith ".weight" then yield name ]
     let spec = PermutationSpec.For model
     let random = Random case.Seed
     let perms = spec.Identity()
@@ -78,22 +80,188 @@ let ``permuting neurons within the mask's symmetry classes preserves the mask an
     let statistics = MaskStatistics.Compute(model, mask)
     Assert.That(statistics.Permutations, Is.EqualTo expectedCount, "permutation count")
     // The permutation maps the mask onto itself...
-    use state = model.StateDict()
-    use maskState = new StateDict()
-    for KeyValue(name, t) in state.Entries do
+    use state = StateDicts.Copy model
+    use maskState = new NamedTensors()
+    for KeyValue(name, t) in state do
         match mask.TryGet name with
         | true, found ->
             match found with
-            | null -> maskState.Add(name, t.Clone())
-            | m -> maskState.Add(name, m.To(DType.Float64).Clone())
-        | _ -> maskState.Add(name, t.Clone())
+            | null -> maskState.Add(name, t.clone())
+            | m -> maskState.Add(name, m.``to``(torch.float64).clone())
+        | _ -> maskState.Add(name, t.clone())
     use permutedMask = spec.Apply(perms, maskState)
     for name in weights do
-        TestSupport.assertArrayEqual ("mask " + name) (maskState.[name].ToArray<float>()) (permutedMask.[name].ToArray<float>())
+        TestSupport.assertArrayEqual ("mask " + name) (maskState.[name].data<float>().ToArray()) (permutedMask.[name].data<float>().ToArray())
     // ...and the permuted masked network computes the same function.
-    let x = Torch.Randn([| 7L; 1L; 3L; 3L |], init, DType.Float64)
-    let before = model.Forward(x).ToArray<float>()
+    let x = torch.randn([| 7L; 1L; 3L; 3L |], dtype = torch.float64, generator = init)
+    let before = model.call(x).data<float>().ToArray()
     use permuted = spec.Apply(perms, state)
-    model.Load permuted
-    let after = model.Forward(x).ToArray<float>()
+    StateDicts.Load(model, permuted)
+    let after = model.call(x).data<float>().ToArray()
     TestSupport.assertAllClose "outputs" 1e-10 1e-12 before after
+
+// ---------------------------------------------------------------- a researcher's own nn.Sequential
+
+// Core works in TorchSharp's own types: a model a researcher builds directly with nn.Sequential (not through the zoo)
+// goes through mask generation and statistics, ModelMask.ApplyTo, permutation-spec inference and weight matching,
+// and each result is checked against an oracle computed without the code under test.
+
+/// A plain MLP case: features, hidden widths, classes, mask type, sparsity p/q, seed.
+type PlainCase =
+    { Features: int
+      Widths: int list
+      Classes: int
+      Kind: MaskType
+      P: int
+      Q: int
+      Seed: uint64 }
+
+let private plainCases =
+    gen {
+        let! features = Gen.choose (1, 4)
+        let! widths = Gen.choose (1, 3) |> Gen.bind (fun d -> Gen.listOfLength d (Gen.choose (1, 5)))
+        let! classes = Gen.choose (1, 3)
+        let! t = Gen.elements [ MaskType.Random; MaskType.Bernoulli; MaskType.Symmetric; MaskType.PerNeuron; MaskType.PerNeuronNoInputAblation ]
+        let! p, q = Gen.oneof [ MaskTestSupport.genFraction; MaskTestSupport.genHighFraction ]
+        let! seed = Gen.choose (0, Int32.MaxValue)
+        return { Features = features; Widths = widths; Classes = classes; Kind = t; P = p; Q = q; Seed = uint64 seed }
+    }
+
+let private axesText (spec: PermutationSpec) (name: string) =
+    spec.AxesOf name |> Seq.map (fun a -> if a.HasValue then a.Value.ToString() else "-") |> String.concat ", "
+
+/// True when two states have the same names and bit-identical tensors.
+let private identical (a: NamedTensors) (b: NamedTensors) =
+    use scope = torch.NewDisposeScope()
+    Seq.toList a.Names = Seq.toList b.Names
+    && a
+       |> Seq.forall (fun kv ->
+           let t = b.[kv.Key]
+           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
+
+/// The float64 values of a state entry.
+let private doublesOf (state: NamedTensors) (name: string) = state.[name].data<float>().ToArray()
+
+[<Property(MaxTest = 60)>]
+let ``a researcher's own nn.Sequential: mask statistics, ApplyTo, spec inference and permuted outputs match oracles`` () =
+    Prop.forAll (Arb.fromGen plainCases) (fun c ->
+        use scope = torch.NewDisposeScope()
+        let net = MaskTestSupport.plainMlp c.Features c.Widths c.Classes c.Seed
+        use model = net.Model
+        model.``to``(torch.float64) |> ignore
+        model.eval()
+        let hidden = c.Widths.Length
+        let linear = net.Layers |> Array.map (fun l -> l.Name)
+        MaskTestSupport.same "the Linear weights of the plain net" [| for i in 0..hidden -> sprintf "%d.weight" (2 * i) |] linear
+        // Dense (no mask, an empty mask): Π wᵢ! over the hidden layers.
+        let dense = c.Widths |> List.fold (fun (a: BigInteger) w -> a * MaskTestSupport.factorial w) BigInteger.One
+        use empty = new ModelMask()
+        Assert.That(MaskStatistics.Compute(model).Permutations, Is.EqualTo dense, "no mask: Π wᵢ!")
+        Assert.That(MaskStatistics.Compute(model, empty).Permutations, Is.EqualTo dense, "empty mask: Π wᵢ!")
+        // Spec inference: each hidden Linear's output is permuted by P_<child>, and the next Linear's input by it too.
+        let spec = PermutationSpec.For model
+        for i in 0..hidden do
+            let output = if i < hidden then sprintf "P_%d" (2 * i) else "-"
+            let input = if i > 0 then sprintf "P_%d" (2 * (i - 1)) else "-"
+            Assert.That(axesText spec (sprintf "%d.weight" (2 * i)), Is.EqualTo(output + ", " + input), sprintf "%d.weight" (2 * i))
+            Assert.That(axesText spec (sprintf "%d.bias" (2 * i)), Is.EqualTo output, sprintf "%d.bias" (2 * i))
+        MaskTestSupport.same "permutation names" [| for i in 0 .. hidden - 1 -> sprintf "P_%d" (2 * i) |] (Array.ofSeq spec.PermutationNames)
+        c.Widths |> List.iteri (fun i w -> Assert.That(spec.SizeOf(sprintf "P_%d" (2 * i)), Is.EqualTo w, "size of P_" + string (2 * i)))
+        let created =
+            try
+                Some(ModelMasks.Create(model, c.Kind, MaskTestSupport.fraction c.P c.Q, c.Seed))
+            with :? ArgumentException when c.Kind = MaskType.PerNeuronNoInputAblation -> None
+        match created with
+        | None -> ()
+        | Some mask ->
+            use mask = mask
+            MaskTestSupport.same "mask entries: every Linear weight, in order" linear (Array.ofSeq mask.Names)
+            // Statistics against the oracles of MaskTestSupport (counts from the arrays, permutations by brute force).
+            let masks = MaskTestSupport.readMasks net mask
+            let stats = MaskStatistics.Compute(model, mask)
+            Assert.That(stats.Layers.Count, Is.EqualTo net.Layers.Length)
+            let mutable total = BigInteger.One
+            for i, l in Array.indexed net.Layers do
+                let s = stats.Layers.[i]
+                let zeros, zeroed, unique, surviving, groups = MaskTestSupport.layerCounts net masks i
+                Assert.That((s.Name, s.Zeros, s.ZeroedNeurons, s.UniqueNeurons, s.SurvivingNeurons, s.PermutationGroups),
+                            Is.EqualTo((l.Name, int64 zeros, int64 zeroed, int64 unique, int64 surviving, int64 groups)), l.Name)
+                let expected = if i < hidden then MaskTestSupport.bruteForcePermutations net masks i else BigInteger.One
+                Assert.That(s.Permutations, Is.EqualTo expected, l.Name + ": permutations (brute force)")
+                total <- total * expected
+            Assert.That(stats.Permutations, Is.EqualTo total, "total permutations")
+            // ApplyTo on the plain module: masked weights become exactly zero, everything else is untouched.
+            use before = StateDicts.Copy model
+            mask.ApplyTo model
+            use state = StateDicts.Copy model
+            for KeyValue(name, _) in state do
+                let original = doublesOf before name
+                let expected =
+                    match Array.tryFindIndex ((=) name) linear with
+                    | Some i -> Array.mapi (fun k x -> if MaskTestSupport.at masks.[i] k = 0.0f then 0.0 else x) original
+                    | None -> original
+                TestSupport.assertArrayEqual (name + " after ApplyTo") expected (doublesOf state name)
+            // P(W ⊙ M) = P(W) ⊙ P(M), and the permuted masked net computes the same function.
+            use maskState = new NamedTensors()
+            for KeyValue(name, t) in state do
+                match mask.TryGet name with
+                | true, found ->
+                    match found with
+                    | null -> maskState.Add(name, torch.ones_like(t))
+                    | m -> maskState.Add(name, m.``to``(torch.float64).clone())
+                | _ -> maskState.Add(name, torch.ones_like(t))
+            use g = Generators.Create(c.Seed + 1UL)
+            let perms = spec.Random g
+            use permuted = spec.Apply(perms, state)
+            use permutedMask = spec.Apply(perms, maskState)
+            for name in linear do
+                let expected = Array.map2 (fun (w: float) (m: float) -> if m = 0.0 then 0.0 else w) (doublesOf permuted name) (doublesOf permutedMask name)
+                TestSupport.assertArrayEqual (name + ": permuted weights zero exactly where the permuted mask is") expected (doublesOf permuted name)
+            use x = torch.randn([| 5L; int64 c.Features |], dtype = torch.float64, generator = g)
+            let y0 = model.call(x).data<float>().ToArray()
+            StateDicts.Load(model, permuted)
+            let y1 = model.call(x).data<float>().ToArray()
+            TestSupport.assertAllClose "outputs of the permuted masked net" 1e-10 1e-12 y0 y1)
+
+[<Property(MaxTest = 12)>]
+let ``weight matching of a researcher's own nn.Sequential with a permuted copy recovers the permutation`` () =
+    // Widths from 8 (see WeightMatchingTests: smaller layers let the local search stop early now and then).
+    let cases =
+        gen {
+            let! features = Gen.choose (8, 12)
+            let! widths = Gen.choose (1, 3) |> Gen.bind (fun d -> Gen.listOfLength d (Gen.choose (8, 16)))
+            let! classes = Gen.choose (3, 10)
+            let! seed = Gen.choose (0, Int32.MaxValue)
+            return features, widths, classes, uint64 seed
+        }
+    Prop.forAll (Arb.fromGen cases) (fun (features, widths, classes, seed) ->
+        use scope = torch.NewDisposeScope()
+        let net = MaskTestSupport.plainMlp features widths classes seed
+        use model = net.Model
+        use a = StateDicts.Copy model
+        let spec = PermutationSpec.For model
+        use g = Generators.Create(seed + 1UL)
+        let p = spec.Random g
+        use b = spec.Apply(p, a)
+        Assert.That(identical a b, Is.False, "a random permutation set moves the weights")
+        // The permuted copy: another plain net of the same shape, holding P(A), computes the same outputs.
+        let other = MaskTestSupport.plainMlp features widths classes (seed + 2UL)
+        use copy = other.Model
+        StateDicts.Load(copy, b)
+        use x = torch.randn([| 16L; int64 features |], generator = g)
+        use noGrad = torch.no_grad()
+        let y0 = model.call(x).data<float32>().ToArray()
+        let y1 = copy.call(x).data<float32>().ToArray()
+        let scale = y0 |> Array.map abs |> Array.max |> max 1.0f
+        let err = Array.map2 (fun (u: float32) v -> abs (u - v)) y0 y1 |> Array.max
+        Assert.That(err, Is.LessThanOrEqualTo(1e-5f * scale), "the permuted copy computes the original's outputs (float32)")
+        // Matching the copy to the original returns P⁻¹; applying it to the copy gives A bit for bit, and the copy
+        // then computes exactly the original's outputs.
+        let result = WeightMatching.Match(spec, a, b, g)
+        Assert.That(PermutationSets.SetEquals(result.Permutations, PermutationSets.Inverse p), Is.True, "matching B = P(A) to A returns P⁻¹")
+        Assert.That(result.Converged, Is.True, "converged")
+        Assert.That(result.Objective, Is.GreaterThanOrEqualTo result.InitialObjective, "the objective does not decrease")
+        use aligned = spec.Apply(result.Permutations, b)
+        Assert.That(identical a aligned, Is.True, "P⁻¹(B) = A bitwise")
+        StateDicts.Load(copy, aligned)
+        MaskTestSupport.same "outputs of the aligned copy, bit for bit" y0 (copy.call(x).data<float32>().ToArray()))

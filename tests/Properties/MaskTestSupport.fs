@@ -9,10 +9,25 @@ open System.Numerics
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.NN
 open Symmetry.Core.Models
 open Symmetry.Core.Masks
+
+// ---------------------------------------------------------------- tensors
+
+/// A float32 tensor holding `data` in row-major order with `shape` (a mask as the tests write it by hand).
+let floatTensor (shape: int64[]) (data: float32[]) : torch.Tensor =
+    TorchRuntime.Ensure()
+    torch.tensor(data, ReadOnlySpan<int64>(shape))
+
+/// A float32 matrix from its rows.
+let matrix (rows: float32 list list) : torch.Tensor =
+    let cols = match rows with [] -> 0 | r :: _ -> List.length r
+    floatTensor [| int64 rows.Length; int64 cols |] (rows |> List.concat |> Array.ofList)
+
+/// A layer of a plain TorchSharp Sequential under its child name (the upcast nn.Sequential's named overload needs).
+let named (name: string) (m: torch.nn.Module<torch.Tensor, torch.Tensor>) = name, m
 
 // ---------------------------------------------------------------- test models
 
@@ -26,15 +41,15 @@ type LayerInfo =
       Block: int }
 
 /// A model and its prunable layers in forward order (the model is owned by the caller).
-type TestNet = { Model: Module; Layers: LayerInfo[] }
+type TestNet = { Model: torch.nn.Module<torch.Tensor, torch.Tensor>; Layers: LayerInfo[] }
 
 /// The Linear/Conv2d weights of a module (rank ≥ 2, named *weight) in definition order.
-let weightShapes (m: Module) : (string * int64[])[] =
-    [| for struct (n, p) in m.NamedParameters() do
-           let shape = p.Value.Shape
+let weightShapes (m: torch.nn.Module) : (string * int64[])[] =
+    [| for struct (n, p) in m.named_parameters() do
+           let shape = p.shape
            if n.EndsWith "weight" && shape.Length >= 2 then yield n, shape |]
 
-let private describe (m: Module) (blocks: int[]) : TestNet =
+let private describe (m: torch.nn.Module<torch.Tensor, torch.Tensor>) (blocks: int[]) : TestNet =
     let weights = weightShapes m
     if weights.Length <> blocks.Length then failwithf "test model has %d weights, %d blocks given" weights.Length blocks.Length
     { Model = m
@@ -51,7 +66,7 @@ let private describe (m: Module) (blocks: int[]) : TestNet =
 
 /// The zoo's mnist-fc (flatten → [Linear → ReLU → Dropout]… → Linear) on `features` input channels of 1×1.
 let mlp (features: int) (widths: int list) (classes: int) (seed: uint64) : TestNet =
-    use g = new Generator(seed)
+    use g = Generators.Create seed
     let config = ModelConfig(features, 1, classes, Widths = (Array.ofList widths :> Collections.Generic.IReadOnlyList<int>))
     let model = ModelZoo.Create("mnist-fc", config, g)
     describe model (Array.init (widths.Length + 1) (fun i -> if i = 0 then 0 else 1))
@@ -59,21 +74,40 @@ let mlp (features: int) (widths: int list) (classes: int) (seed: uint64) : TestN
 /// conv (k×k) per (channels, kernel) → ReLU …, flatten of C×(hw positions), Linear(dense) → ReLU → Linear(classes).
 /// Only the weights matter here (nothing is run), so the spatial size after the convs is simply `hw`.
 let convChain (inChannels: int) (convs: (int * int) list) (hw: int) (dense: int) (classes: int) : TestNet =
-    let modules = ResizeArray<Module>()
+    TorchRuntime.Ensure()
+    let modules = ResizeArray<torch.nn.Module<torch.Tensor, torch.Tensor>>()
     let blocks = ResizeArray<int>()
     let mutable channels = inChannels
     for i, (c, k) in List.indexed convs do
-        modules.Add(new Conv2d(int64 channels, int64 c, int64 k))
-        modules.Add(new ReLU())
+        modules.Add(torch.nn.Conv2d(int64 channels, int64 c, int64 k))
+        modules.Add(torch.nn.ReLU())
         blocks.Add(if i = 0 then 0 else k * k)
         channels <- c
-    modules.Add(new Flatten())
-    modules.Add(new Linear(int64 (channels * hw), int64 dense))
+    modules.Add(torch.nn.Flatten())
+    modules.Add(torch.nn.Linear(int64 (channels * hw), int64 dense))
     blocks.Add hw
-    modules.Add(new ReLU())
-    modules.Add(new Linear(int64 dense, int64 classes))
+    modules.Add(torch.nn.ReLU())
+    modules.Add(torch.nn.Linear(int64 dense, int64 classes))
     blocks.Add 1
-    describe (new Sequential(modules.ToArray())) (blocks.ToArray())
+    describe (torch.nn.Sequential(modules.ToArray())) (blocks.ToArray())
+
+/// A researcher's own plain TorchSharp MLP, built with nn.Sequential directly (not through the zoo):
+/// "0" Linear(features → w₁), "1" ReLU, "2" Linear(w₁ → w₂), … , Linear(→ classes), every weight and bias drawn
+/// N(0, 1) from `seed` (TorchSharp's constructors draw from the global generator; the tests need their own stream).
+let plainMlp (features: int) (widths: int list) (classes: int) (seed: uint64) : TestNet =
+    TorchRuntime.Ensure()
+    let sizes = features :: widths @ [ classes ]
+    let layers =
+        [ for i, (fanIn, units) in List.indexed (List.pairwise sizes) do
+              yield torch.nn.Linear(int64 fanIn, int64 units) :> torch.nn.Module<torch.Tensor, torch.Tensor>
+              if i < widths.Length then yield torch.nn.ReLU() ]
+    let model = torch.nn.Sequential(layers |> List.mapi (fun i m -> named (string i) m) |> Array.ofList)
+    use g = Generators.Create seed
+    do
+        use noGrad = torch.no_grad()
+        for p in model.parameters() do
+            p.normal_(0.0, 1.0, generator = g) |> ignore
+    describe model (Array.init (widths.Length + 1) (fun i -> if i = 0 then 0 else 1))
 
 /// A small MLP: features 1..4, 1..3 hidden widths of 1..maxWidth, classes 1..3.
 let genMlpShape (maxWidth: int) : Gen<int * int list * int> =
@@ -136,9 +170,9 @@ let fraction (p: int) (q: int) : float = float p / float q
 // ---------------------------------------------------------------- reading masks
 
 /// The values of a mask tensor, row-major, as float32.
-let values (t: Tensor) : float32[] =
-    use scope = Torch.NewScope()
-    t.Detach().To(Device.Cpu, DType.Float32).Contiguous().ToArray<float32>()
+let values (t: torch.Tensor) : float32[] =
+    use scope = torch.NewDisposeScope()
+    t.detach().``to``(torch.float32, torch.CPU).contiguous().data<float32>().ToArray()
 
 /// Per test layer, its mask values, or None when the mask has no entry (dense).
 let readMasks (net: TestNet) (mask: ModelMask) : float32[] option[] =

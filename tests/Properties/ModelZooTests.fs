@@ -10,9 +10,16 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
+open TorchSharp.Modules
 open Symmetry.Torch
-open Symmetry.Torch.NN
 open Symmetry.Core.Models
+
+type private Tensor = torch.Tensor
+type private Module = torch.nn.Module
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
 
 let private batch = 2L
 
@@ -32,11 +39,19 @@ let supportedCases: TestCaseData seq =
               if ModelZoo.Supports(name, configFor channels size) then
                   TestCaseData(name, channels, size).SetName(sprintf "%s %dx%dx%d" name channels size size) ]
 
-let private names (m: Module) = [ for struct (n, _) in m.NamedParameters() -> n ]
+let private names (m: Module) = [ for struct (n, _) in m.named_parameters() -> n ]
+
+let private bufferNames (m: Module) = [ for struct (n, _) in m.named_buffers() -> n ]
+
+/// The number of parameters (elements) of a model.
+let private parameterCount (m: Module) = m.parameters() |> Seq.sumBy (fun p -> p.numel())
+
+/// The i-th child module of a model's layer stack.
+let private layer (model: ZooModel) (i: int) = Seq.item i (model.Layers.children())
 
 let private values (t: Tensor) : float[] =
-    use scope = Torch.NewScope()
-    t.Detach().To(Device.Cpu, DType.Float64).Flatten().ToArray<float>()
+    use scope = torch.NewDisposeScope()
+    t.detach().``to``(torch.ScalarType.Float64, torch.CPU).flatten().data<float>().ToArray()
 
 /// Fails unless two values are equal by F# structural equality.
 let private same (what: string) (expected: 'T) (actual: 'T) =
@@ -54,15 +69,15 @@ let private argumentError (what: string) (f: unit -> unit) : ArgumentException =
 
 /// Parameters then buffers, by name.
 let private entries (m: Module) =
-    [ for struct (n, p) in m.NamedParameters() -> n, p.Value ] @ [ for struct (n, b) in m.NamedBuffers() -> n, b ]
+    [ for struct (n, p) in m.named_parameters() -> n, (p :> Tensor) ] @ [ for struct (n, b) in m.named_buffers() -> n, b ]
 
 /// True when two modules have the same names and bit-identical parameters and buffers (compared by libtorch).
 let private sameState (a: Module) (b: Module) =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let ea, eb = entries a, entries b
     List.length ea = List.length eb
     && List.forall2
-        (fun (na: string, ta: Tensor) (nb, tb: Tensor) -> na = nb && ta.Shape = tb.Shape && ta.Eq(tb).All().ToBoolean())
+        (fun (na: string, ta: Tensor) (nb, tb: Tensor) -> na = nb && ta.shape = tb.shape && ta.eq(tb).all().item<bool>())
         ea
         eb
 
@@ -70,13 +85,20 @@ let private sameState (a: Module) (b: Module) =
 let private biasOf (p: Parameter | null) : Tensor =
     match p with
     | null -> failwith "layer has no bias"
-    | b -> b.Value
+    | b -> b
 
 let private randomInput (seed: uint64) (config: ModelConfig) =
-    use g = new Generator(seed)
-    Torch.Randn([| batch; int64 config.InputChannels; int64 config.ImageSize; int64 config.ImageSize |], g)
+    use g = new torch.Generator(seed)
+    torch.randn([| batch; int64 config.InputChannels; int64 config.ImageSize; int64 config.ImageSize |], generator = g)
 
-let private targets () = Torch.FromArray([| 3L; 7L |])
+let private targets () = torch.tensor([| 3L; 7L |])
+
+/// Finalises what earlier tests left to the garbage collector, so that a finaliser running later cannot change the
+/// live-tensor count this test measures (anything this test leaks still shows: nothing is collected after the first count).
+let private settleLiveTensors () =
+    GC.Collect()
+    GC.WaitForPendingFinalizers()
+    GC.Collect()
 
 /// Parameter counts computed by hand from the architectures (the oracle).
 let private expectedCounts =
@@ -128,57 +150,66 @@ let ``requested models are all registered`` () =
 
 [<TestCaseSource(nameof supportedCases)>]
 let ``forward gives (2, classes) logits and backward reaches every parameter`` (name: string, channels: int, size: int) =
-    let before = Torch.LiveTensors
+    // TorchSharp's counter never uncounts the tensor a layer constructor turns into a Parameter (its handle moves to the
+    // Parameter), so the count is taken once the model exists: the forward/backward pass must leave nothing behind,
+    // and disposing the model must free exactly its parameters and buffers.
+    let mutable created, owned = 0L, 0L
+    settleLiveTensors ()
     do
-        use scope = Torch.NewScope()
         let config = configFor channels size
-        use g = new Generator(11UL)
-        use dropout = new Generator(12UL)
+        use g = new torch.Generator(11UL)
+        use dropout = new torch.Generator(12UL)
         use model = ModelZoo.Create(name, config, g, dropout)
+        created <- TorchRuntime.LiveTensors
+        owned <- int64 (Seq.length (model.parameters()) + Seq.length (model.buffers()))
+        use scope = torch.NewDisposeScope()
         Assert.That(model.Name, Is.EqualTo name)
-        let logits = model.Forward(randomInput 1UL config)
-        same "logits shape" [| batch; 10L |] logits.Shape
-        let loss = Functional.CrossEntropy(logits, targets ())
+        let logits = model.forward(randomInput 1UL config)
+        same "logits shape" [| batch; 10L |] logits.shape
+        let loss = torch.nn.functional.cross_entropy(logits, targets ())
         Assert.That(Double.IsFinite(loss.ToDouble()), Is.True, "loss is finite")
-        loss.Backward()
-        for struct (pname, p) in model.NamedParameters() do
-            match p.Grad with
+        loss.backward()
+        for struct (pname, p) in model.named_parameters() do
+            match p.grad with
             | null -> Assert.Fail(sprintf "%s: %s has no gradient" name pname)
             | grad ->
-                same pname p.Value.Shape grad.Shape
-                let norm = grad.Norm().ToDouble()
+                same pname p.shape grad.shape
+                let norm = grad.norm().ToDouble()
                 if not (Double.IsFinite norm) || norm = 0.0 then
                     Assert.Fail(sprintf "%s: gradient of %s has norm %g" name pname norm)
-    Assert.That(Torch.LiveTensors, Is.EqualTo before, "live tensors after disposing the model and the scope")
+        scope.Dispose()
+        Assert.That(TorchRuntime.LiveTensors, Is.EqualTo created, "live tensors after the forward/backward scope")
+    Assert.That(TorchRuntime.LiveTensors, Is.EqualTo(created - owned), "live tensors after disposing the model and the scope")
 
 [<TestCaseSource(nameof supportedCases)>]
 let ``state dict of A loaded into B (another seed) gives identical eval outputs`` (name: string, channels: int, size: int) =
-    use scope = Torch.NewScope()
     let config = configFor channels size
-    use ga = new Generator(21UL)
-    use gb = new Generator(22UL)
+    use ga = new torch.Generator(21UL)
+    use gb = new torch.Generator(22UL)
     use a = ModelZoo.Create(name, config, ga)
     use b = ModelZoo.Create(name, config, gb)
+    use scope = torch.NewDisposeScope()
     // One training-mode pass moves A's BatchNorm running statistics away from their initial values.
     do
-        use _ = Torch.NoGrad()
-        a.Forward(randomInput 2UL config) |> ignore
-    a.Eval() |> ignore
-    b.Eval() |> ignore
+        use _ = torch.no_grad()
+        a.forward(randomInput 2UL config) |> ignore
+    a.eval()
+    b.eval()
     let x = randomInput 3UL config
-    let outA = values (a.Forward x)
-    Assert.That(values (b.Forward x) <> outA, Is.True, "different seeds give different models")
-    use state = a.StateDict()
-    same "state names" (names a @ [ for struct (n, _) in a.NamedBuffers() -> n ]) (List.ofSeq state.Names)
-    b.Load state
-    same "eval outputs of B after loading A's state" outA (values (b.Forward x))
+    let outA = values (a.forward x)
+    Assert.That(values (b.forward x) <> outA, Is.True, "different seeds give different models")
+    use state = StateDicts.Copy a
+    // The copy holds every parameter and buffer once, in the module's state_dict order.
+    same "state names" [ for KeyValue(n, _) in a.state_dict() -> n ] (List.ofSeq state.Names)
+    same "state covers parameters and buffers" (List.sort (names a @ bufferNames a)) (List.sort (List.ofSeq state.Names))
+    StateDicts.Load(b, state)
+    same "eval outputs of B after loading A's state" outA (values (b.forward x))
     Assert.That(sameState a b, Is.True, "parameters and buffers equal after loading")
 
 [<TestCaseSource(nameof supportedCases)>]
 let ``parameter names are dotted, unique and in forward order`` (name: string, channels: int, size: int) =
-    use scope = Torch.NewScope()
     use model = ModelZoo.Create(name, configFor channels size, null)
-    let all = names model @ [ for struct (n, _) in model.NamedBuffers() -> n ]
+    let all = names model @ bufferNames model
     let pattern = Regex(@"^layers(\.[0-9]+)+(\.[a-z_0-9]+)*\.(weight|bias|running_mean|running_var|num_batches_tracked)$")
     for n in all do
         Assert.That(pattern.IsMatch n, Is.True, sprintf "%s: '%s' is not a dotted layers.N... name" name n)
@@ -201,20 +232,17 @@ let ``parameter names are dotted, unique and in forward order`` (name: string, c
 [<Test>]
 let ``parameter counts match hand-computed values`` () =
     for name, config, expected in expectedCounts do
-        use scope = Torch.NewScope()
         use model = ModelZoo.Create(name, config, null)
-        Assert.That(model.ParameterCount(), Is.EqualTo expected, sprintf "%s on %dx%d" name config.InputChannels config.ImageSize)
+        Assert.That(parameterCount model, Is.EqualTo expected, sprintf "%s on %dx%d" name config.InputChannels config.ImageSize)
     // A list for the record (printed with the test output).
     for name in ModelZoo.Names do
         for config in [ mnist; cifar ] do
             if ModelZoo.Supports(name, config) then
-                use scope = Torch.NewScope()
                 use model = ModelZoo.Create(name, config, null)
-                TestContext.Out.WriteLine(sprintf "%-15s %dx%dx%d  %10d parameters" name config.InputChannels config.ImageSize config.ImageSize (model.ParameterCount()))
+                TestContext.Out.WriteLine(sprintf "%-15s %dx%dx%d  %10d parameters" name config.InputChannels config.ImageSize config.ImageSize (parameterCount model))
 
 [<Test>]
 let ``names follow the PyTorch layouts`` () =
-    use scope = Torch.NewScope()
     use lenet = ModelZoo.Create("lenet-300-100", mnist, null)
     same "lenet-300-100" [ "layers.1.weight"; "layers.1.bias"; "layers.3.weight"; "layers.3.bias"; "layers.5.weight"; "layers.5.bias" ] (names lenet)
     use f2 = ModelZoo.Create("f2", mnist, null)
@@ -229,15 +257,14 @@ let ``names follow the PyTorch layouts`` () =
     // The stitching paper's cut points (first 3 / 6 / 10 / 14 modules) end in ReLUs.
     use myrtle = ModelZoo.Create("myrtle-cnn", cifar, null)
     for i in [ 2; 5; 9; 13 ] do
-        Assert.That(myrtle.Layers.Layers.[i], Is.InstanceOf<ReLU>(), sprintf "layers.%d" i)
-    Assert.That(myrtle.Layers.Layers.Count, Is.EqualTo 18)
+        Assert.That(layer myrtle i, Is.InstanceOf<ReLU>(), sprintf "layers.%d" i)
+    Assert.That(Seq.length (myrtle.Layers.children()), Is.EqualTo 18)
 
 [<Test>]
 let ``config options change the architecture`` () =
-    use scope = Torch.NewScope()
     let count name (config: ModelConfig) =
         use model = ModelZoo.Create(name, config, null)
-        model.ParameterCount()
+        parameterCount model
     Assert.That(count "cifar-resnet" (ModelConfig(3, 32, ResNetN = Nullable 3)), Is.EqualTo(count "resnet-20" cifar))
     Assert.That(count "cifar-resnet" (ModelConfig(3, 32, Depth = Nullable 20)), Is.EqualTo(count "resnet-20" cifar))
     Assert.That(count "mnist-fc" (ModelConfig(Widths = [| 300; 100 |])), Is.EqualTo(count "lenet-300-100" mnist))
@@ -259,7 +286,8 @@ let ``an unknown name lists the known names`` () =
 
 [<Test>]
 let ``an input too small fails at construction with the layer and the smallest size`` () =
-    let before = Torch.LiveTensors
+    settleLiveTensors ()
+    let before = TorchRuntime.LiveTensors
     let e = argumentError "conv13 on 28x28" (fun () -> ModelZoo.Create("conv13", mnist, null) |> ignore)
     TestContext.Out.WriteLine e.Message
     TestSupport.contains "conv13" e.Message
@@ -270,7 +298,7 @@ let ``an input too small fails at construction with the layer and the smallest s
     TestContext.Out.WriteLine e.Message
     TestSupport.contains "conv7" e.Message
     argumentError "vgg-16 on 16x16" (fun () -> ModelZoo.Create("vgg-16", configFor 3 16, null) |> ignore) |> ignore
-    Assert.That(Torch.LiveTensors, Is.EqualTo before, "nothing allocated by a refused config")
+    Assert.That(TorchRuntime.LiveTensors, Is.EqualTo before, "nothing allocated by a refused config")
 
 [<Test>]
 let ``unused or out-of-range config fields are refused`` () =
@@ -288,9 +316,9 @@ let ``unused or out-of-range config fields are refused`` () =
 
 [<Test>]
 let ``forward refuses an input of the wrong shape`` () =
-    use scope = Torch.NewScope()
     use model = ModelZoo.Create("lenet-5", mnist, null)
-    let e = argumentError "wrong input" (fun () -> model.Forward(Torch.Zeros([| 2L; 3L; 32L; 32L |])) |> ignore)
+    use scope = torch.NewDisposeScope()
+    let e = argumentError "wrong input" (fun () -> model.forward(torch.zeros([| 2L; 3L; 32L; 32L |])) |> ignore)
     TestSupport.contains "(N, 1, 28, 28)" e.Message
 
 // ---------------------------------------------------------------- initialisation
@@ -308,10 +336,9 @@ let ``same generator seed gives identical parameters`` () =
             return name, uint64 seed, scheme
         }
     Prop.forAll (Arb.fromGen gen) (fun (name, seed, scheme) ->
-        use scope = Torch.NewScope()
         let config = ModelConfig(Init = Nullable scheme)
         let build s =
-            use g = new Generator(s)
+            use g = new torch.Generator(s)
             ModelZoo.Create(name, config, g)
         use first = build seed
         use again = build seed
@@ -323,9 +350,8 @@ let ``same generator seed gives identical parameters`` () =
 [<Test>]
 let ``every model is reproducible from its seed`` () =
     for name in ModelZoo.Names do
-        use scope = Torch.NewScope()
         let build () =
-            use g = new Generator(5UL)
+            use g = new torch.Generator(5UL)
             ModelZoo.Create(name, cifar, g)
         use first = build ()
         use again = build ()
@@ -333,53 +359,53 @@ let ``every model is reproducible from its seed`` () =
 
 [<Test>]
 let ``init schemes draw from the given generator with the documented distributions`` () =
-    use scope = Torch.NewScope()
-    // He-uniform (LaPerm's default for f1): exactly Init.KaimingUniform on a fresh (10, 784) tensor with the same seed.
+    // He-uniform (LaPerm's default for f1): exactly SeededInit.KaimingUniform on a fresh (10, 784) tensor with the same seed.
     let f1Weight scheme =
-        use g = new Generator(3UL)
+        use g = new torch.Generator(3UL)
         use model = ModelZoo.Create("f1", ModelConfig(Init = scheme), g)
-        let struct (_, p) = Seq.exactlyOne (model.NamedParameters())
-        values p.Value
+        let struct (_, p) = Seq.exactlyOne (model.named_parameters())
+        values p
     let oracle =
-        use g = new Generator(3UL)
-        let w = Torch.Empty([| 10L; 784L |])
-        Init.KaimingUniform(w, g)
+        use scope = torch.NewDisposeScope()
+        use g = new torch.Generator(3UL)
+        let w = torch.empty([| 10L; 784L |])
+        SeededInit.KaimingUniform(w, g)
         values w
     Assert.That(ModelZoo.DefaultInit "f1", Is.EqualTo InitScheme.HeUniform)
-    same "f1 weight vs Init.KaimingUniform" oracle (f1Weight (Nullable()))
+    same "f1 weight vs SeededInit.KaimingUniform" oracle (f1Weight (Nullable()))
     let bound = sqrt (6.0 / 784.0)
     Assert.That(oracle |> Array.forall (fun v -> abs v <= bound), Is.True)
     Assert.That(oracle |> Array.map abs |> Array.max, Is.GreaterThan(0.95 * bound))
     // PyTorch default for lenet-300-100: |w| ≤ 1/√fan_in, biases too; Kaiming normal: biases 0.
     use lenet = ModelZoo.Create("lenet-300-100", mnist, null)
     Assert.That(ModelZoo.DefaultInit "lenet-300-100", Is.EqualTo InitScheme.PyTorchDefault)
-    let first = lenet.Layers.Layers.[1] :?> Linear
-    Assert.That(values first.Weight.Value |> Array.forall (fun v -> abs v <= 1.0 / sqrt 784.0), Is.True)
-    Assert.That(values (biasOf first.Bias) |> Array.forall (fun v -> abs v <= 1.0 / sqrt 784.0), Is.True)
+    let first = layer lenet 1 :?> Linear
+    Assert.That(values first.weight |> Array.forall (fun v -> abs v <= 1.0 / sqrt 784.0), Is.True)
+    Assert.That(values (biasOf first.bias) |> Array.forall (fun v -> abs v <= 1.0 / sqrt 784.0), Is.True)
     use kaiming = ModelZoo.Create("lenet-300-100", ModelConfig(Init = Nullable InitScheme.KaimingNormal), null)
-    let k = kaiming.Layers.Layers.[1] :?> Linear
-    Assert.That(values (biasOf k.Bias) |> Array.forall ((=) 0.0), Is.True)
-    let std = values k.Weight.Value |> fun a -> sqrt (Array.averageBy (fun v -> v * v) a)
+    let k = layer kaiming 1 :?> Linear
+    Assert.That(values (biasOf k.bias) |> Array.forall ((=) 0.0), Is.True)
+    let std = values k.weight |> fun a -> sqrt (Array.averageBy (fun v -> v * v) a)
     Assert.That(std, Is.EqualTo(sqrt (2.0 / 784.0)).Within(0.05 * sqrt (2.0 / 784.0)))
     // He-uniform biases (conv7): U(-√(6/n), √(6/n)) with n the bias length.
     use conv7 = ModelZoo.Create("conv7", mnist, null)
-    let c0 = conv7.Layers.Layers.[0] :?> Conv2d
-    Assert.That(values (biasOf c0.Bias) |> Array.forall (fun v -> abs v <= sqrt (6.0 / 32.0)), Is.True)
-    Assert.That(values (biasOf c0.Bias) |> Array.exists (fun v -> abs v > 1.0 / 3.0), Is.True, "wider than PyTorch's 1/√9 bound")
+    let c0 = layer conv7 0 :?> Conv2d
+    Assert.That(values (biasOf c0.bias) |> Array.forall (fun v -> abs v <= sqrt (6.0 / 32.0)), Is.True)
+    Assert.That(values (biasOf c0.bias) |> Array.exists (fun v -> abs v > 1.0 / 3.0), Is.True, "wider than PyTorch's 1/√9 bound")
 
 // ---------------------------------------------------------------- devices
 
 [<Test>]
 let ``models move to CUDA and run there`` () =
-    if not Device.CudaAvailable then Assert.Ignore "no CUDA device"
+    if not (torch.cuda.is_available()) then Assert.Ignore "no CUDA device"
     for name in [ "lenet-5"; "resnet-20"; "conv13"; "myrtle-cnn" ] do
-        use scope = Torch.NewScope()
         use model = ModelZoo.Create(name, cifar, null)
-        model.To(Device.Cuda()) |> ignore
-        let x = (randomInput 4UL cifar).To(Device.Cuda())
-        let logits = model.Forward x
-        Assert.That(logits.Device, Is.EqualTo(Device.Cuda()))
-        let loss = Functional.CrossEntropy(logits, targets().To(Device.Cuda()))
-        loss.Backward()
-        for p in model.Parameters() do
-            Assert.That(p.Grad, Is.Not.Null)
+        model.``to``(torch.CUDA) |> ignore
+        use scope = torch.NewDisposeScope()
+        let x = (randomInput 4UL cifar).``to``(torch.CUDA)
+        let logits = model.forward x
+        Assert.That(logits.device_type, Is.EqualTo DeviceType.CUDA)
+        let loss = torch.nn.functional.cross_entropy(logits, targets().``to``(torch.CUDA))
+        loss.backward()
+        for p in model.parameters() do
+            Assert.That(p.grad, Is.Not.Null)

@@ -9,7 +9,7 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
-open Symmetry.Torch
+open TorchSharp
 open Symmetry.Properties.TestSupport
 
 let private rtol = 1e-12
@@ -56,8 +56,8 @@ let ``matmul equals a naive triple loop`` () =
     |> arb
     |> Prop.forAll
     <| fun (n, m, p, a, b) ->
-        use scope = Torch.NewScope()
-        let c = (tensorF64 [| int64 n; int64 m |] a).MatMul(tensorF64 [| int64 m; int64 p |] b)
+        use scope = torch.NewDisposeScope()
+        let c = (tensorF64 [| int64 n; int64 m |] a).matmul(tensorF64 [| int64 m; int64 p |] b)
         assertShape "matmul" [| int64 n; int64 p |] c
         assertAllClose "matmul" rtol atol (naiveMatMul n m p a b) (doubles c)
 
@@ -75,14 +75,14 @@ let ``batched matmul and bmm equal a naive loop per batch`` () =
     |> arb
     |> Prop.forAll
     <| fun (batch, n, m, p, a, b) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let ta = tensorF64 [| int64 batch; int64 n; int64 m |] a
         let tb = tensorF64 [| int64 batch; int64 m; int64 p |] b
         let expected =
             Array.init batch (fun i -> naiveMatMul n m p a.[i * n * m .. (i + 1) * n * m - 1] b.[i * m * p .. (i + 1) * m * p - 1])
             |> Array.concat
-        assertAllClose "matmul (batched)" rtol atol expected (doubles (ta.MatMul tb))
-        assertAllClose "bmm" rtol atol expected (doubles (ta.Bmm tb))
+        assertAllClose "matmul (batched)" rtol atol expected (doubles (ta.matmul tb))
+        assertAllClose "bmm" rtol atol expected (doubles (ta.bmm tb))
 
 [<Property(MaxTest = 50)>]
 let ``float32 matmul agrees with the float64 naive loop to float32 precision`` () =
@@ -90,11 +90,11 @@ let ``float32 matmul agrees with the float64 naive loop to float32 precision`` (
     |> arb
     |> Prop.forAll
     <| fun (n, m, p, a, b) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let a32, b32 = Array.map float32 a, Array.map float32 b
-        let c = Torch.FromArray(a32, [| int64 n; int64 m |]).MatMul(Torch.FromArray(b32, [| int64 m; int64 p |]))
+        let c = (tensorF32 [| int64 n; int64 m |] a32).matmul(tensorF32 [| int64 m; int64 p |] b32)
         let expected = naiveMatMul n m p (Array.map float a32) (Array.map float b32)
-        assertAllClose "float32 matmul" 1e-5 1e-5 expected (c.ToArray<float32>() |> Array.map float)
+        assertAllClose "float32 matmul" 1e-5 1e-5 expected (singles c |> Array.map float)
 
 /// Direct nested-loop 2-D convolution (cross-correlation, as PyTorch) with bias, stride, zero padding, dilation
 /// and groups. x: (n, cin, h, w); weight: (cout, cin/groups, kh, kw).
@@ -146,12 +146,15 @@ let ``conv2d equals a direct nested-loop sum (stride, padding, dilation, groups,
     |> arb
     |> Prop.forAll
     <| fun ((n, cin, h, w), (cout, kh, kw), (stride, padding, dilation, groups), x, weight, bias) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let expected, (oh, ow) = naiveConv2d (n, cin, h, w) (cout, kh, kw) (stride, padding, dilation, groups) x weight bias
         let tx = tensorF64 [| int64 n; int64 cin; int64 h; int64 w |] x
         let tw = tensorF64 [| int64 cout; int64 (cin / groups); int64 kh; int64 kw |] weight
         let tb = bias |> Option.map (tensorF64 [| int64 cout |]) |> Option.toObj
-        let y = Functional.Conv2d(tx, tw, tb, int64 stride, int64 padding, int64 dilation, int64 groups)
+        let y = torch.nn.functional.conv2d(
+                tx, tw, tb, strides = [| int64 stride; int64 stride |], padding = [| int64 padding; int64 padding |],
+                dilation = [| int64 dilation; int64 dilation |], groups = int64 groups
+            )
         assertShape "conv2d" [| int64 n; int64 cout; int64 oh; int64 ow |] y
         assertAllClose "conv2d" 1e-11 1e-11 expected (doubles y)
 
@@ -169,8 +172,8 @@ let ``linear equals x Wt + b by loops`` () =
     |> arb
     |> Prop.forAll
     <| fun (n, inF, outF, x, w, b) ->
-        use scope = Torch.NewScope()
-        let y = Functional.Linear(tensorF64 [| int64 n; int64 inF |] x, tensorF64 [| int64 outF; int64 inF |] w, tensorF64 [| int64 outF |] b)
+        use scope = torch.NewDisposeScope()
+        let y = torch.nn.functional.linear(tensorF64 [| int64 n; int64 inF |] x, tensorF64 [| int64 outF; int64 inF |] w, tensorF64 [| int64 outF |] b)
         let expected =
             Array.init (n * outF) (fun q ->
                 let i, o = q / outF, q % outF
@@ -192,27 +195,27 @@ let ``sum, mean, prod, amax, amin over one dim and over everything equal Array f
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         let along name (f: float[] -> float) (t: Tensor) =
             assertShape name (reducedShape shape [ dim ] false) t
             assertAllClose name 1e-12 1e-12 (reduceAlong shape data dim f) (doubles t)
         let d = int64 dim
-        along "sum(dim)" Array.sum (x.Sum(d))
-        along "mean(dim)" mean (x.Mean(d))
-        along "prod(dim)" (Array.fold (*) 1.0) (x.Prod([| d |]))
-        along "amax(dim)" Array.max (x.AMax([| d |]))
-        along "amin(dim)" Array.min (x.AMin([| d |]))
+        along "sum(dim)" Array.sum (x.sum(d))
+        along "mean(dim)" mean (x.mean([| d |]))
+        along "prod(dim)" (Array.fold (*) 1.0) (x.prod(d))
+        along "amax(dim)" Array.max (x.amax([| d |]))
+        along "amin(dim)" Array.min (x.amin([| d |]))
         let whole name expected (t: Tensor) =
             assertShape name [||] t
             assertAllClose name 1e-12 1e-12 [| expected |] [| t.ToDouble() |]
-        whole "sum()" (Array.sum data) (x.Sum())
-        whole "mean()" (mean data) (x.Mean())
-        whole "prod()" (Array.fold (*) 1.0 data) (x.Prod())
-        whole "max()" (Array.max data) (x.Max())
-        whole "min()" (Array.min data) (x.Min())
+        whole "sum()" (Array.sum data) (x.sum())
+        whole "mean()" (mean data) (x.mean())
+        whole "prod()" (Array.fold (*) 1.0 data) (x.prod())
+        whole "max()" (Array.max data) (x.max())
+        whole "min()" (Array.min data) (x.min())
         // keepDim keeps a size-1 dimension in place.
-        assertShape "sum(dim, keepDim)" (reducedShape shape [ dim ] true) (x.Sum(d, keepDim = true))
+        assertShape "sum(dim, keepDim)" (reducedShape shape [ dim ] true) (x.sum(d, keepdim = true))
 
 [<Property>]
 let ``sum over several dims equals repeated single-dim sums`` () =
@@ -225,13 +228,13 @@ let ``sum over several dims equals repeated single-dim sums`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dims, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         // Reduce the highest dim first so that the remaining dim numbers stay valid.
         let expected, _ =
             dims
             |> List.rev
             |> List.fold (fun (values, sh: int64[]) d -> reduceAlong sh values d Array.sum, Array.removeAt d sh) (data, shape)
-        let t = (tensorF64 shape data).Sum(dims |> List.map int64 |> Array.ofList)
+        let t = (tensorF64 shape data).sum(dims |> List.map int64 |> Array.ofList)
         assertShape "sum(dims)" (reducedShape shape dims false) t
         assertAllClose "sum(dims)" 1e-12 1e-12 expected (doubles t)
 
@@ -241,19 +244,19 @@ let ``max and min along a dim return the values and their positions (distinct va
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         let argOf pick (line: float[]) = line |> Array.indexed |> pick snd |> fst |> int64
-        let struct (maxValues, maxIndices) = x.Max(int64 dim)
+        let struct (maxValues, maxIndices) = x.max(int64 dim)
         assertAllClose "max(dim).values" 0.0 0.0 (reduceAlong shape data dim Array.max) (doubles maxValues)
         assertArrayEqual "max(dim).indices" (reduceAlong shape data dim (argOf Array.maxBy)) (longs maxIndices)
-        let struct (minValues, minIndices) = x.Min(int64 dim)
+        let struct (minValues, minIndices) = x.min(int64 dim)
         assertAllClose "min(dim).values" 0.0 0.0 (reduceAlong shape data dim Array.min) (doubles minValues)
         assertArrayEqual "min(dim).indices" (reduceAlong shape data dim (argOf Array.minBy)) (longs minIndices)
-        assertArrayEqual "argmax(dim)" (reduceAlong shape data dim (argOf Array.maxBy)) (longs (x.ArgMax(int64 dim)))
-        assertArrayEqual "argmin(dim)" (reduceAlong shape data dim (argOf Array.minBy)) (longs (x.ArgMin(int64 dim)))
-        assertArrayEqual "argmax()" [| argOf Array.maxBy data |] (longs (x.ArgMax()))
-        assertArrayEqual "argmin()" [| argOf Array.minBy data |] (longs (x.ArgMin()))
+        assertArrayEqual "argmax(dim)" (reduceAlong shape data dim (argOf Array.maxBy)) (longs (x.argmax(int64 dim)))
+        assertArrayEqual "argmin(dim)" (reduceAlong shape data dim (argOf Array.minBy)) (longs (x.argmin(int64 dim)))
+        assertArrayEqual "argmax()" [| argOf Array.maxBy data |] (longs (x.argmax()))
+        assertArrayEqual "argmin()" [| argOf Array.minBy data |] (longs (x.argmin()))
 
 [<Property>]
 let ``std and var (biased and unbiased) equal the two-pass formula`` () =
@@ -267,14 +270,31 @@ let ``std and var (biased and unbiased) equal the two-pass formula`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         for unbiased in [ true; false ] do
             let what s = sprintf "%s unbiased=%b" s unbiased
-            assertAllClose (what "var(dim)") 1e-10 1e-12 (reduceAlong shape data dim (variance unbiased)) (doubles (x.Var([| int64 dim |], unbiased)))
-            assertAllClose (what "std(dim)") 1e-10 1e-12 (reduceAlong shape data dim (variance unbiased >> sqrt)) (doubles (x.Std([| int64 dim |], unbiased)))
-            assertAllClose (what "var()") 1e-10 1e-12 [| variance unbiased data |] [| x.Var(unbiased = unbiased).ToDouble() |]
-            assertAllClose (what "std()") 1e-10 1e-12 [| sqrt (variance unbiased data) |] [| x.Std(unbiased = unbiased).ToDouble() |]
+            assertAllClose (what "var(dim)") 1e-10 1e-12 (reduceAlong shape data dim (variance unbiased)) (doubles (x.var([| int64 dim |], unbiased)))
+            assertAllClose (what "std(dim)") 1e-10 1e-12 (reduceAlong shape data dim (variance unbiased >> sqrt)) (doubles (x.std([| int64 dim |], unbiased)))
+            // Over everything through the all-dims overload: TorchSharp 0.107.0's var(unbiased) without dims ignores
+            // unbiased = false (see the known-bug test below).
+            let allDims = Array.init shape.Length int64
+            assertAllClose (what "var(all dims)") 1e-10 1e-12 [| variance unbiased data |] [| x.var(allDims, unbiased).ToDouble() |]
+            assertAllClose (what "std(all dims)") 1e-10 1e-12 [| sqrt (variance unbiased data) |] [| x.std(allDims, unbiased).ToDouble() |]
+            assertAllClose (what "std()") 1e-10 1e-12 [| sqrt (variance unbiased data) |] [| x.std(unbiased).ToDouble() |]
+
+/// UPSTREAM BUG WATCH (skipped with the reason while the bug is present, passes once fixed): TorchSharp 0.107.0's Tensor.var(unbiased) and torch.var(x, unbiased) over the whole tensor
+/// return the unbiased variance for unbiased = false too (std(false) and var(dims, false) are right). Code must
+/// pass the dims explicitly (x.var(allDims, false)) until TorchSharp is fixed; this test says when it is.
+[<Test>]
+let ``var over the whole tensor honours unbiased = false`` () =
+    use scope = torch.NewDisposeScope()
+    let x = tensorF64 [| 2L |] [| 1.0; 3.0 |]
+    assertAllClose "var(unbiased = true)" 0.0 1e-15 [| 2.0 |] [| x.var(true).ToDouble() |]
+    if x.var(false).ToDouble() = 2.0 then
+        Assert.Ignore "TorchSharp 0.107.0 bug: whole-tensor var(unbiased = false) returns the unbiased variance; pass the dims"
+    assertAllClose "var(unbiased = false)" 0.0 1e-15 [| 1.0 |] [| x.var(false).ToDouble() |]
+    assertAllClose "torch.var(x, unbiased = false)" 0.0 1e-15 [| 1.0 |] [| torch.var(x, false).ToDouble() |]
 
 [<Property>]
 let ``norm for p = 1, 2, 3 and infinity equals the definition`` () =
@@ -282,14 +302,14 @@ let ``norm for p = 1, 2, 3 and infinity equals the definition`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         let pNorm p (xs: float[]) =
             if Double.IsPositiveInfinity p then xs |> Array.map abs |> Array.max
             else (xs |> Array.sumBy (fun v -> Math.Pow(abs v, p))) ** (1.0 / p)
         for p in [ 1.0; 2.0; 3.0; Double.PositiveInfinity ] do
-            assertAllClose (sprintf "norm(p=%g, dim)" p) 1e-12 1e-12 (reduceAlong shape data dim (pNorm p)) (doubles (x.Norm(p, [| int64 dim |])))
-            assertAllClose (sprintf "norm(p=%g)" p) 1e-12 1e-12 [| pNorm p data |] [| x.Norm(p).ToDouble() |]
+            assertAllClose (sprintf "norm(p=%g, dim)" p) 1e-12 1e-12 (reduceAlong shape data dim (pNorm p)) (doubles (torch.linalg.vector_norm(x, p, [| int64 dim |])))
+            assertAllClose (sprintf "norm(p=%g)" p) 1e-12 1e-12 [| pNorm p data |] [| torch.linalg.vector_norm(x, p).ToDouble() |]
 
 [<Property>]
 let ``any and all equal Array.exists and Array.forall`` () =
@@ -304,12 +324,12 @@ let ``any and all equal Array.exists and Array.forall`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorBool shape data
-        assertArrayEqual "any(dim)" (reduceAlong shape data dim (Array.exists id)) (bools (x.Any([| int64 dim |])))
-        assertArrayEqual "all(dim)" (reduceAlong shape data dim (Array.forall id)) (bools (x.All([| int64 dim |])))
-        assertArrayEqual "any()" [| Array.exists id data |] (bools (x.Any()))
-        assertArrayEqual "all()" [| Array.forall id data |] (bools (x.All()))
+        assertArrayEqual "any(dim)" (reduceAlong shape data dim (Array.exists id)) (bools (x.any(int64 dim)))
+        assertArrayEqual "all(dim)" (reduceAlong shape data dim (Array.forall id)) (bools (x.all(int64 dim)))
+        assertArrayEqual "any()" [| Array.exists id data |] (bools (x.any()))
+        assertArrayEqual "all()" [| Array.forall id data |] (bools (x.all()))
 
 [<Property>]
 let ``logsumexp equals log of the sum of exponentials`` () =
@@ -317,9 +337,9 @@ let ``logsumexp equals log of the sum of exponentials`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let lse (xs: float[]) = log (xs |> Array.sumBy exp)
-        assertAllClose "logsumexp(dim)" 1e-12 1e-12 (reduceAlong shape data dim lse) (doubles ((tensorF64 shape data).LogSumExp([| int64 dim |])))
+        assertAllClose "logsumexp(dim)" 1e-12 1e-12 (reduceAlong shape data dim lse) (doubles ((tensorF64 shape data).logsumexp(int64 dim)))
 
 [<Property>]
 let ``cumsum equals Array.scan along the dim`` () =
@@ -327,9 +347,9 @@ let ``cumsum equals Array.scan along the dim`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let expected = mapAlong shape data dim (fun line -> Array.scan (+) 0.0 line |> Array.tail)
-        let t = (tensorF64 shape data).CumSum(int64 dim)
+        let t = (tensorF64 shape data).cumsum(int64 dim)
         assertShape "cumsum" shape t
         assertAllClose "cumsum" 1e-12 1e-12 expected (doubles t)
 
@@ -344,14 +364,14 @@ let ``sort values equal Array.sort along the dim, ascending and descending`` () 
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
-        let struct (up, upIdx) = x.Sort(int64 dim)
+        let struct (up, upIdx) = x.sort(int64 dim)
         assertAllClose "sort ascending" 0.0 0.0 (mapAlong shape data dim Array.sort) (doubles up)
-        let struct (down, _) = x.Sort(int64 dim, descending = true)
+        let struct (down, _) = x.sort(int64 dim, descending = true)
         assertAllClose "sort descending" 0.0 0.0 (mapAlong shape data dim (Array.sort >> Array.rev)) (doubles down)
         // The indices point at the sorted values.
-        assertAllClose "sort indices" 0.0 0.0 (doubles up) (doubles (x.Gather(int64 dim, upIdx)))
+        assertAllClose "sort indices" 0.0 0.0 (doubles up) (doubles (x.gather(int64 dim, upIdx)))
 
 [<Property>]
 let ``stable argsort with ties equals a stable sort of positions (ascending and descending)`` () =
@@ -359,7 +379,7 @@ let ``stable argsort with ties equals a stable sort of positions (ascending and 
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         // List.sortWith is stable: equal keys keep their original order.
         let stableArgsort descending (line: float[]) =
@@ -367,10 +387,11 @@ let ``stable argsort with ties equals a stable sort of positions (ascending and 
             |> List.sortWith (fun i j -> if descending then compare line.[j] line.[i] else compare line.[i] line.[j])
             |> List.map int64
             |> Array.ofList
-        assertArrayEqual "stable argsort ascending" (mapAlong shape data dim (stableArgsort false)) (longs (x.Argsort(int64 dim, stable = true)))
-        assertArrayEqual "stable argsort descending" (mapAlong shape data dim (stableArgsort true)) (longs (x.Argsort(int64 dim, descending = true, stable = true)))
-        let struct (values, indices) = x.Sort(int64 dim, descending = true, stable = true)
-        assertArrayEqual "stable sort descending indices" (mapAlong shape data dim (stableArgsort true)) (longs indices)
+        // TorchSharp's argsort has no stable flag: a stable argsort is the indices of a stable sort.
+        let struct (_, upIndices) = x.sort(int64 dim, stable = true)
+        assertArrayEqual "stable argsort ascending" (mapAlong shape data dim (stableArgsort false)) (longs upIndices)
+        let struct (values, indices) = x.sort(int64 dim, descending = true, stable = true)
+        assertArrayEqual "stable argsort descending" (mapAlong shape data dim (stableArgsort true)) (longs indices)
         assertAllClose "stable sort descending values" 0.0 0.0 (mapAlong shape data dim (Array.sort >> Array.rev)) (doubles values)
 
 /// 1–3 rows of 1–8 distinct values, as (rows, n, k, row-major data) with 1 ≤ k ≤ n.
@@ -389,13 +410,13 @@ let ``topk equals the first k of a sort (largest and smallest, distinct values)`
     rowsWithK
     |> Prop.forAll
     <| fun (rows, n, k, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 [| int64 rows; int64 n |] data
         let lines = Array.chunkBySize n data
         let order descending (line: float[]) =
             Array.init line.Length id |> Array.sortBy (fun i -> if descending then -line.[i] else line.[i])
         for largest in [ true; false ] do
-            let struct (values, indices) = x.TopK(int64 k, largest = largest)
+            let struct (values, indices) = x.topk(k, largest = largest)
             assertShape "topk" [| int64 rows; int64 k |] values
             let expectedIdx = lines |> Array.collect (fun line -> (order largest line).[.. k - 1])
             let expectedValues = lines |> Array.collect (fun line -> (order largest line).[.. k - 1] |> Array.map (fun i -> line.[i]))
@@ -407,14 +428,14 @@ let ``kthvalue equals the k-th element of the ascending sort (distinct values)``
     rowsWithK
     |> Prop.forAll
     <| fun (rows, n, k, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 [| int64 rows; int64 n |] data
-        let struct (values, indices) = x.KthValue(int64 k)
+        let struct (values, indices) = x.kthvalue(int64 k, dim = -1L)
         let lines = Array.chunkBySize n data
         let kth (line: float[]) = (Array.init n id |> Array.sortBy (fun i -> line.[i])).[k - 1]
         assertAllClose "kthvalue values" 0.0 0.0 (lines |> Array.map (fun l -> l.[kth l])) (doubles values)
         assertArrayEqual "kthvalue indices" (lines |> Array.map (kth >> int64)) (longs indices)
-        let struct (kept, _) = x.KthValue(int64 k, keepDim = true)
+        let struct (kept, _) = x.kthvalue(int64 k, dim = -1L, keepdim = true)
         assertShape "kthvalue keepDim" [| int64 rows; 1L |] kept
 
 // ---------------------------------------------------------------- indexing
@@ -430,13 +451,13 @@ let ``index_select equals direct indexing`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data, index) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let outShape = Array.updateAt dim (int64 index.Length) shape
         let expected =
             Array.init (numel outShape) (fun q ->
                 let at = unravel outShape q
                 data.[ravel shape (Array.updateAt dim index.[at.[dim]] at)])
-        let t = (tensorF64 shape data).IndexSelect(int64 dim, tensorI64 [| int64 index.Length |] (Array.map int64 index))
+        let t = (tensorF64 shape data).index_select(int64 dim, tensorI64 [| int64 index.Length |] (Array.map int64 index))
         assertShape "index_select" outShape t
         assertAllClose "index_select" 0.0 0.0 expected (doubles t)
 
@@ -453,10 +474,10 @@ let ``gather equals direct indexing`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data, indexShape, index) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let expected =
             Array.init index.Length (fun q -> data.[ravel shape (Array.updateAt dim index.[q] (unravel indexShape q))])
-        let t = (tensorF64 shape data).Gather(int64 dim, tensorI64 indexShape (Array.map int64 index))
+        let t = (tensorF64 shape data).gather(int64 dim, tensorI64 indexShape (Array.map int64 index))
         assertShape "gather" indexShape t
         assertAllClose "gather" 0.0 0.0 expected (doubles t)
 
@@ -484,7 +505,7 @@ let ``scatter (tensor, value and in place) equals direct writes`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, dim, data, indexShape, index, source) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let expected = Array.copy data
         let expectedValue = Array.copy data
         for q in 0 .. index.Length - 1 do
@@ -494,10 +515,10 @@ let ``scatter (tensor, value and in place) equals direct writes`` () =
         let x = tensorF64 shape data
         let idx = tensorI64 indexShape (Array.map int64 index)
         let src = tensorF64 indexShape source
-        assertAllClose "scatter" 0.0 0.0 expected (doubles (x.Scatter(int64 dim, idx, src)))
+        assertAllClose "scatter" 0.0 0.0 expected (doubles (x.scatter(int64 dim, idx, src)))
         assertAllClose "scatter leaves its input alone" 0.0 0.0 data (doubles x)
-        assertAllClose "scatter value" 0.0 0.0 expectedValue (doubles (x.Scatter(int64 dim, idx, 7.5)))
-        let returned = x.ScatterInPlace(int64 dim, idx, src)
+        assertAllClose "scatter value" 0.0 0.0 expectedValue (doubles (x.scatter(int64 dim, idx, torch.full(indexShape, (7.5).ToScalar(), ScalarType.Float64))))
+        let returned = x.scatter_(int64 dim, idx, src)
         assertAllClose "scatter_ (the tensor itself)" 0.0 0.0 expected (doubles x)
         assertAllClose "scatter_ (the returned reference)" 0.0 0.0 expected (doubles returned)
 
@@ -513,14 +534,14 @@ let ``masked_select, masked_fill and where equal direct element-wise choices`` (
     |> arb
     |> Prop.forAll
     <| fun (shape, data, other, mask) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         let m = tensorBool shape mask
         let selected = Array.zip data mask |> Array.filter snd |> Array.map fst
-        assertAllClose "masked_select" 0.0 0.0 selected (doubles (x.MaskedSelect m))
-        assertAllClose "masked_fill" 0.0 0.0 (Array.map2 (fun v b -> if b then -9.0 else v) data mask) (doubles (x.MaskedFill(m, -9.0)))
+        assertAllClose "masked_select" 0.0 0.0 selected (doubles (x.masked_select m))
+        assertAllClose "masked_fill" 0.0 0.0 (Array.map2 (fun v b -> if b then -9.0 else v) data mask) (doubles (x.masked_fill(m, (-9.0).ToScalar())))
         let chosen = Array.map3 (fun b v o -> if b then v else o) mask data other
-        assertAllClose "where" 0.0 0.0 chosen (doubles (Torch.Where(m, x, tensorF64 shape other)))
+        assertAllClose "where" 0.0 0.0 chosen (doubles (torch.where(m, x, tensorF64 shape other)))
 
 [<Property>]
 let ``element-wise functions equal System.Math`` () =
@@ -528,18 +549,18 @@ let ``element-wise functions equal System.Math`` () =
     |> arb
     |> Prop.forAll
     <| fun (shape, _, data) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let x = tensorF64 shape data
         let check name (f: float -> float) (t: Tensor) = assertAllClose name 1e-14 1e-15 (Array.map f data) (doubles t)
-        check "exp" Math.Exp (x.Exp())
-        check "log" Math.Log (x.Log())
-        check "sqrt" Math.Sqrt (x.Sqrt())
-        check "sin" Math.Sin (x.Sin())
-        check "cos" Math.Cos (x.Cos())
-        check "tanh" Math.Tanh (x.Tanh())
-        check "sigmoid" (fun v -> 1.0 / (1.0 + Math.Exp -v)) (x.Sigmoid())
-        check "pow 2.5" (fun v -> Math.Pow(v, 2.5)) (x.Pow 2.5)
+        check "exp" Math.Exp (x.exp())
+        check "log" Math.Log (x.log())
+        check "sqrt" Math.Sqrt (x.sqrt())
+        check "sin" Math.Sin (x.sin())
+        check "cos" Math.Cos (x.cos())
+        check "tanh" Math.Tanh (x.tanh())
+        check "sigmoid" (fun v -> 1.0 / (1.0 + Math.Exp -v)) (x.sigmoid())
+        check "pow 2.5" (fun v -> Math.Pow(v, 2.5)) (x.pow((2.5).ToScalar()))
         check "1 - x" (fun v -> 1.0 - v) (1.0 - x)
         check "2 / x" (fun v -> 2.0 / v) (2.0 / x)
-        check "floor" Math.Floor (x.Floor())
-        check "round of 2x (half to even)" (fun v -> Math.Round(2.0 * v, MidpointRounding.ToEven)) ((x * 2.0).Round())
+        check "floor" Math.Floor (x.floor())
+        check "round of 2x (half to even)" (fun v -> Math.Round(2.0 * v, MidpointRounding.ToEven)) ((x * 2.0).round())

@@ -11,8 +11,8 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.NN
 open Symmetry.Core.Models
 open Symmetry.Core.Permutations
 open Symmetry.Properties.TestSupport
@@ -116,14 +116,14 @@ let ``the cycles partition 0..n-1 and reconstruct the permutation`` () =
 [<Property(MaxTest = 50)>]
 let ``tensor round trip, Random is a bijection from its seed, equality and hashing agree`` () =
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (0, 40)) (Gen.choose (0, Int32.MaxValue)))) (fun (n, seed) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let draw () =
-            use g = new Generator(uint64 seed)
+            use g = Generators.Create(uint64 seed)
             Permutation.Random(n, g)
         let p = draw ()
         let q = draw ()
         use t = p.ToTensor()
-        t.DType = DType.Int64 && Permutation.FromTensor t = p && p = q && p.GetHashCode() = q.GetHashCode()
+        t.dtype = torch.ScalarType.Int64 && Permutation.FromTensor t = p && p = q && p.GetHashCode() = q.GetHashCode()
         && (p.ToArray() |> Array.sort) = Array.init n id)
 
 [<Test>]
@@ -198,68 +198,67 @@ let private caseGen =
 /// gathered from random inputs in training mode (the defaults 1, 0, 0, 1 would let a spec that forgets them pass;
 /// statistics drawn out of scale with the activations would make the outputs blind to the layers before).
 let private buildModelWith (passes: int) (c: SpecCase) : ZooModel =
-    use g = new Generator(c.Seed)
-    use dropout = new Generator(c.Seed + 3UL)
+    use g = Generators.Create c.Seed
+    use dropout = Generators.Create(c.Seed + 3UL)
     let model = ModelZoo.Create(c.Name, c.Config, g, dropout)
-    model.To(Device.Cpu, DType.Float64) |> ignore
-    use scope = Torch.NewScope()
-    use noGrad = Torch.NoGrad()
+    model.``to``(torch.float64) |> ignore
+    use scope = torch.NewDisposeScope()
+    use noGrad = torch.no_grad()
     let mutable hasBatchNorm = false
-    for struct (_, m) in model.NamedModules() do
+    for struct (_, m) in model.named_modules() do
         match m with
-        | :? BatchNorm as bn ->
+        | :? Modules.BatchNorm as bn ->
             hasBatchNorm <- true
-            let r () = Torch.Randn([| bn.Features |], g, DType.Float64) * 0.3
-            match bn.Weight with
-            | null -> ()
-            | w -> w.Assign(r () + 1.0)
-            match bn.Bias with
-            | null -> ()
-            | b -> b.Assign(r ())
+            let r () = torch.randn([| bn.num_features |], dtype = torch.float64, generator = g) * 0.3
+            if bn.affine then
+                bn.weight.copy_(r () + 1.0) |> ignore
+                match bn.bias with
+                | null -> ()
+                | bias -> bias.copy_(r ()) |> ignore
         | _ -> ()
     if hasBatchNorm then
-        model.Train() |> ignore
+        model.train()
         for _ in 1..passes do
-            use step = Torch.NewScope()
-            model.Forward(Torch.Randn([| 4L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], g, DType.Float64)) |> ignore
-    model.Eval() |> ignore
+            use step = torch.NewDisposeScope()
+            model.call(torch.randn([| 4L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], dtype = torch.float64, generator = g)) |> ignore
+    model.eval()
     model
 
 let private buildModel = buildModelWith 10
 
 let private inputFor (c: SpecCase) =
-    use g = new Generator(c.Seed + 1UL)
-    Torch.Randn([| 4L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], g, DType.Float64)
+    use g = Generators.Create(c.Seed + 1UL)
+    torch.randn([| 4L; int64 c.Config.InputChannels; int64 c.Config.ImageSize; int64 c.Config.ImageSize |], dtype = torch.float64, generator = g)
 
 /// max |a − b| / max |a| of two float64 tensors.
-let private relativeError (a: Tensor) (b: Tensor) =
-    use scope = Torch.NewScope()
-    (a - b).Abs().Max().ToDouble() / max (a.Abs().Max().ToDouble()) 1e-300
+let private relativeError (a: torch.Tensor) (b: torch.Tensor) =
+    use scope = torch.NewDisposeScope()
+    (a - b).abs().max().item<float>() / max (a.abs().max().item<float>()) 1e-300
 
 /// Outputs of `model` with `state` loaded.
-let private outputWith (model: ZooModel) (state: StateDict) (x: Tensor) =
-    model.Load state
-    model.Forward x
+let private outputWith (model: ZooModel) (state: NamedTensors) (x: torch.Tensor) =
+    StateDicts.Load(model, state)
+    model.call x
 
 /// True when two states have the same names and bit-identical tensors.
-let private identical (a: StateDict) (b: StateDict) =
-    use scope = Torch.NewScope()
+let private identical (a: NamedTensors) (b: NamedTensors) =
+    use scope = torch.NewDisposeScope()
     Seq.toList a.Names = Seq.toList b.Names
-    && a.Entries
+    && a
        |> Seq.forall (fun kv ->
            let t = b.[kv.Key]
-           t.Shape = kv.Value.Shape && t.DType = kv.Value.DType && kv.Value.Eq(t).All().ToBoolean())
+           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
 
 [<Property(MaxTest = 40)>]
 let ``a random permutation set leaves every zoo family's outputs unchanged and its inverse restores every tensor`` () =
     Prop.forAll (Arb.fromGen caseGen) (fun c ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         use model = buildModel c
         let spec = PermutationSpec.For model
         use x = inputFor c
-        use original = model.StateDict()
+        use original = StateDicts.Copy model
         let y0 = outputWith model original x
-        use g = new Generator(c.Seed + 2UL)
+        use g = Generators.Create(c.Seed + 2UL)
         let perms = spec.Random g
         use permuted = spec.Apply(perms, original)
         let y1 = outputWith model permuted x
@@ -274,11 +273,11 @@ let ``a random permutation set leaves every zoo family's outputs unchanged and i
 let ``permuting only one axis of a hidden layer changes the outputs`` () =
     let gen = caseGen |> Gen.filter (fun c -> c.Name <> "f1")
     Prop.forAll (Arb.fromGen gen) (fun c ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         use model = buildModel c
         let spec = PermutationSpec.For model
         use x = inputFor c
-        use original = model.StateDict()
+        use original = StateDicts.Copy model
         let y0 = outputWith model original x
         // The first hidden permutation, on the producing layer's weight rows only (its bias and the next layer's
         // columns left alone): a cyclic shift moves every unit.
@@ -294,27 +293,27 @@ let ``permuting only one axis of a hidden layer changes the outputs`` () =
         // Float64 rounding is ~1e-16, a valid permutation stays under 1e-10: any change above 1e-9 is the broken spec.
         // A model whose outputs do not depend on its input (every unit of some layer dead, e.g. a deep net of
         // width 3) cannot show anything: such cases are discarded.
-        let live = relativeError (y0.Narrow(0L, 0L, 1L)) (y0.Narrow(0L, 1L, 1L)) > 1e-9
+        let live = relativeError (y0.narrow(0L, 0L, 1L)) (y0.narrow(0L, 1L, 1L)) > 1e-9
         live ==> (err > 1e-9 |@ sprintf "breaking the spec at %s left the outputs unchanged (relative change %g)" use0.Tensor err))
 
 [<Test>]
 let ``every zoo model has a spec that leaves its outputs unchanged`` () =
     // The heavy fixed-width models once each, on their smallest inputs, in float64.
     for name in ModelZoo.Names do
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let size = ModelZoo.MinimumImageSize(name, ModelConfig(3, 32)).Value
         let c = { Name = name; Config = ModelConfig(3, max size 4); Seed = 11UL }
         use model = buildModelWith 2 c
         let spec = PermutationSpec.For model
         use x = inputFor c
-        use original = model.StateDict()
+        use original = StateDicts.Copy model
         let y0 = outputWith model original x
-        use g = new Generator(3UL)
+        use g = Generators.Create 3UL
         use permuted = spec.Apply(spec.Random g, original)
         let err = relativeError y0 (outputWith model permuted x)
         Assert.That(err, Is.LessThanOrEqualTo 1e-10, sprintf "%s: relative error %g" name err)
         // Every permuted name exists in the model and every hidden layer is permuted; the classes never are.
-        let last = spec.TensorNames |> Seq.filter (fun n -> n.EndsWith ".weight" && original.[n].Rank = 2) |> Seq.last
+        let last = spec.TensorNames |> Seq.filter (fun n -> n.EndsWith ".weight" && original.[n].dim() = 2L) |> Seq.last
         Assert.That(spec.AxesOf(last).[0].HasValue, Is.False, sprintf "%s: output classes permuted" name)
 
 // ---------------------------------------------------------------- spec structure (oracles)
@@ -399,8 +398,8 @@ let ``resnet-20 has one stream per stage`` () =
 
 /// A module the spec derivation does not know.
 type Doubler() =
-    inherit Module()
-    override _.Forward(x: Tensor) = x * 2.0
+    inherit torch.nn.Module<torch.Tensor, torch.Tensor>("Doubler")
+    override _.forward(x: torch.Tensor) = x * 2.0
 
 let private mlp () = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, Widths = [| 3; 5 |]), null)
 
@@ -448,7 +447,7 @@ let ``a hand-built spec equals the derived one and Apply checks its permutation 
             .Build(model)
     let derived = PermutationSpec.For model
     Assert.That(built.ToString(), Is.EqualTo(derived.ToString()))
-    use state = model.StateDict()
+    use state = StateDicts.Copy model
     let missing = throws<ArgumentException> (fun () -> built.Apply(readOnlyDict [ "P_layers.1", Permutation.Identity 3 ], state) |> ignore)
     contains "no permutation given for P_layers.4" missing.Message
     let wrong =
@@ -458,14 +457,17 @@ let ``a hand-built spec equals the derived one and Apply checks its permutation 
 
 [<Test>]
 let ``generic Sequential and Residual stacks get specs; unknown modules are refused`` () =
-    use model = new Sequential(new Linear(3L, 4L), new Symmetry.Torch.NN.Dropout(0.1), new Linear(4L, 2L))
+    TorchRuntime.Ensure()
+    use model = torch.nn.Sequential(torch.nn.Linear(3L, 4L), torch.nn.Dropout(0.1), torch.nn.Linear(4L, 2L))
     let spec = PermutationSpec.For model
     Assert.That(axesText spec "2.weight", Is.EqualTo "-, P_0")
-    use custom = new Sequential(new Linear(3L, 4L), new Residual(new Sequential(new Linear(4L, 4L)), null, true), new Linear(4L, 2L))
+    use seeded = torch.nn.Sequential(torch.nn.Linear(3L, 4L), new SeededDropout(0.1, null), torch.nn.Linear(4L, 2L))
+    Assert.That(axesText (PermutationSpec.For seeded) "2.weight", Is.EqualTo "-, P_0")
+    use custom = torch.nn.Sequential(torch.nn.Linear(3L, 4L), new Residual(torch.nn.Sequential(torch.nn.Linear(4L, 4L)), null, true), torch.nn.Linear(4L, 2L))
     let tied = PermutationSpec.For custom
     Assert.That(axesText tied "1.body.0.weight", Is.EqualTo "P_0, P_0")
     Assert.That(axesText tied "2.weight", Is.EqualTo "-, P_0")
-    use unknown = new Sequential(new Linear(3L, 4L), new Doubler(), new Linear(4L, 2L))
+    use unknown = torch.nn.Sequential(torch.nn.Linear(3L, 4L), new Doubler(), torch.nn.Linear(4L, 2L))
     let e = throws<NotSupportedException> (fun () -> PermutationSpec.For unknown |> ignore)
     contains "module '1' of type Doubler" e.Message
     contains "PermutationSpecBuilder" e.Message

@@ -1,4 +1,4 @@
-/// Reproducibility (design rule 4): the same seed gives bit-identical draws, through the global generator and
+/// Reproducibility (design rule 3): the same seed gives bit-identical draws, through the global generator and
 /// through explicit generators; a saved generator state continues the same stream; sub-seeds are a stable
 /// SHA-256 of (seed, label), checked against an independent computation and against known values.
 [<NUnit.Framework.TestFixture>]
@@ -12,34 +12,37 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Properties.TestSupport
 
-/// Every random draw the binding offers, each read back as raw bits (int64 per element) so that equality is
-/// bit-for-bit. `gen` = None uses the global generator.
-let private draws (gen: Generator option) : (string * int64[]) list =
+/// Every seeded random draw the library relies on (TorchSharp's, and our SeededDropout), each read back as raw bits
+/// (int64 per element) so that equality is bit-for-bit. `gen` = None uses the global generator.
+let private draws (gen: torch.Generator option) : (string * int64[]) list =
     let g = Option.toObj gen
-    let bits32 (t: Tensor) = t.ToArray<float32>() |> Array.map (fun v -> int64 (BitConverter.SingleToInt32Bits v))
-    let bits64 (t: Tensor) = t.ToArray<float>() |> Array.map BitConverter.DoubleToInt64Bits
-    use scope = Torch.NewScope()
+    let bits32 (t: Tensor) = singles t |> Array.map (fun v -> int64 (BitConverter.SingleToInt32Bits v))
+    let bits64 (t: Tensor) = doubles t |> Array.map BitConverter.DoubleToInt64Bits
+    use scope = torch.NewDisposeScope()
     let probabilities = tensorF64 [| 3L; 5L |] [| for i in 1 .. 15 -> float i |]
-    [ "rand", bits32 (Torch.Rand([| 4L; 5L |], g))
-      "rand float64", bits64 (Torch.Rand([| 7L |], g, DType.Float64))
-      "randn", bits32 (Torch.Randn([| 4L; 5L |], g))
-      "randn float64", bits64 (Torch.Randn([| 7L |], g, DType.Float64))
-      "randint", Torch.RandInt(-5L, 1000L, [| 30L |], g).ToArray<int64>()
-      "randperm", Torch.RandPerm(50L, g).ToArray<int64>()
-      "bernoulli(p)", bits32 (Torch.Bernoulli([| 40L |], 0.3, g))
-      "bernoulli(tensor)", bits64 (Torch.Bernoulli(tensorF64 [| 40L |] (Array.init 40 (fun i -> 0.1 + 0.2 * float (i % 5))), g))
-      "multinomial", Torch.Multinomial(probabilities, 4L, false, g).ToArray<int64>()
-      "multinomial with replacement", Torch.Multinomial(probabilities, 9L, true, g).ToArray<int64>()
-      "uniform_", bits32 (Torch.Empty([| 10L |]).UniformInPlace(-2.0, 3.0, g))
-      "normal_", bits64 (Torch.Empty([| 10L |], DType.Float64).NormalInPlace(1.0, 0.5, g))
+    [ "rand", bits32 (torch.rand([| 4L; 5L |], generator = g))
+      "rand float64", bits64 (torch.rand([| 7L |], dtype = ScalarType.Float64, generator = g))
+      "randn", bits32 (torch.randn([| 4L; 5L |], generator = g))
+      "randn float64", bits64 (torch.randn([| 7L |], dtype = ScalarType.Float64, generator = g))
+      "randint", longs (torch.randint(-5L, 1000L, [| 30L |], dtype = ScalarType.Int64, generator = g))
+      "randperm", longs (torch.randperm(50L, generator = g))
+      "bernoulli(p)", bits32 (torch.empty([| 40L |]).bernoulli_(0.3, g))
+      "bernoulli(tensor)", bits64 (torch.bernoulli(tensorF64 [| 40L |] (Array.init 40 (fun i -> 0.1 + 0.2 * float (i % 5))), g))
+      "multinomial", longs (torch.multinomial(probabilities, 4L, false, g))
+      "multinomial with replacement", longs (torch.multinomial(probabilities, 9L, true, g))
+      "uniform_", bits32 (torch.empty([| 10L |]).uniform_(-2.0, 3.0, g))
+      "normal_", bits64 (torch.empty([| 10L |], dtype = ScalarType.Float64).normal_(1.0, 0.5, g))
       "dropout",
       bits32 (
           match gen with
-          | None -> Functional.Dropout(Torch.Ones([| 30L |]), 0.5)
-          | Some explicitGenerator -> Functional.Dropout(Torch.Ones([| 30L |]), 0.5, true, explicitGenerator)
+          | None -> torch.nn.functional.dropout(torch.ones([| 30L |]), 0.5)
+          | Some explicitGenerator ->
+              use dropout = new SeededDropout(0.5, explicitGenerator)
+              dropout.forward(torch.ones([| 30L |]))
       ) ]
 
 let private assertSameDraws (what: string) (a: (string * int64[]) list) (b: (string * int64[]) list) =
@@ -55,52 +58,52 @@ let private genSeed = Gen.choose64 (0L, Int64.MaxValue) |> Gen.map uint64
 [<Property(MaxTest = 30)>]
 let ``same global seed gives bit-identical draws; a different seed differs`` () =
     Prop.forAll (arb (Gen.zip genSeed genSeed |> Gen.filter (fun (a, b) -> a <> b))) (fun (seed, other) ->
-        Torch.ManualSeed seed
+        torch.manual_seed(int64 seed) |> ignore
         let first = draws None
-        Torch.ManualSeed seed
+        torch.manual_seed(int64 seed) |> ignore
         let second = draws None
-        assertSameDraws "ManualSeed twice" first second
-        Torch.ManualSeed other
-        assertAllDrawsDiffer "ManualSeed, other seed" first (draws None))
+        assertSameDraws "manual_seed twice" first second
+        torch.manual_seed(int64 other) |> ignore
+        assertAllDrawsDiffer "manual_seed, other seed" first (draws None))
 
 [<Property(MaxTest = 30)>]
 let ``same generator seed gives bit-identical draws; a different seed differs`` () =
     Prop.forAll (arb (Gen.zip genSeed genSeed |> Gen.filter (fun (a, b) -> a <> b))) (fun (seed, other) ->
         let run s =
-            use g = new Generator(s)
-            Assert.That(g.InitialSeed, Is.EqualTo s)
+            use g = new torch.Generator(s)
+            Assert.That(uint64 (g.initial_seed()), Is.EqualTo s)
             draws (Some g)
         let first = run seed
         // The global generator in between does not disturb an explicit one.
-        Torch.ManualSeed(seed + 1UL)
+        torch.manual_seed(int64 (seed + 1UL)) |> ignore
         draws None |> ignore
         assertSameDraws "Generator twice" first (run seed)
         assertAllDrawsDiffer "Generator, other seed" first (run other))
 
 [<Test>]
 let ``a generator's stream advances: two draws in a row differ`` () =
-    use g = new Generator(3UL)
+    use g = new torch.Generator(3UL)
     assertAllDrawsDiffer "consecutive draws" (draws (Some g)) (draws (Some g))
 
 [<Property(MaxTest = 20)>]
 let ``a saved generator state continues exactly the same stream, in the same or another generator`` () =
     Prop.forAll (arb (Gen.zip genSeed (Gen.choose (0, 3)))) (fun (seed, warmup) ->
-        use g = new Generator(seed)
+        use g = new torch.Generator(seed)
         for _ in 1 .. warmup do
             draws (Some g) |> ignore
-        let state = g.GetState()
+        let state = Generators.GetState g
         let next = draws (Some g)
         let after = draws (Some g)
-        g.SetState state
+        Generators.SetState(g, state)
         assertSameDraws "restored in the same generator (first draw)" next (draws (Some g))
         assertSameDraws "restored in the same generator (second draw)" after (draws (Some g))
-        use other = new Generator(seed ^^^ 0x5555UL)
-        other.SetState state
+        use other = new torch.Generator(seed ^^^ 0x5555UL)
+        Generators.SetState(other, state)
         assertSameDraws "restored in another generator" next (draws (Some other))
         // The state is a value: reading it twice gives the same bytes, and it is not empty.
         Assert.That(state.Length, Is.GreaterThan 0)
-        g.SetState state
-        assertArrayEqual "GetState after SetState" state (g.GetState()))
+        Generators.SetState(g, state)
+        assertArrayEqual "GetState after SetState" state (Generators.GetState g))
 
 /// The specification of Seeds.Derive, recomputed here: SHA-256 of UTF-8 "{seed}/{label}", the first eight bytes
 /// read little-endian, top bit cleared.
@@ -138,28 +141,28 @@ let ``Seeds.Derive matches known values (computed with Python's hashlib)`` () =
     Assert.That(Seeds.Derive(UInt64.MaxValue, "μ-mask"), Is.EqualTo 5274741683326990103UL)
 
 [<Test>]
-let ``Generator.ForPurpose starts from the derived seed and gives the streams of that seed`` () =
-    use purpose = Generator.ForPurpose(42UL, "init")
-    Assert.That(purpose.InitialSeed, Is.EqualTo 8917247130184309467UL)
-    use plain = new Generator(8917247130184309467UL)
+let ``Generators.ForPurpose starts from the derived seed and gives the streams of that seed`` () =
+    use purpose = Generators.ForPurpose(42UL, "init")
+    Assert.That(uint64 (purpose.initial_seed()), Is.EqualTo 8917247130184309467UL)
+    use plain = new torch.Generator(8917247130184309467UL)
     assertSameDraws "ForPurpose vs new Generator(derived)" (draws (Some plain)) (draws (Some purpose))
-    use otherPurpose = Generator.ForPurpose(42UL, "data-order")
-    use plain2 = new Generator(8917247130184309467UL)
+    use otherPurpose = Generators.ForPurpose(42UL, "data-order")
+    use plain2 = new torch.Generator(8917247130184309467UL)
     assertAllDrawsDiffer "different purposes" (draws (Some plain2)) (draws (Some otherPurpose))
 
 [<Test>]
 let ``random draws have the requested shape, dtype and range`` () =
-    use scope = Torch.NewScope()
-    use g = new Generator(11UL)
-    let u = Torch.Rand([| 1000L |], g, DType.Float64) |> doubles
+    use scope = torch.NewDisposeScope()
+    use g = new torch.Generator(11UL)
+    let u = torch.rand([| 1000L |], dtype = ScalarType.Float64, generator = g) |> doubles
     Assert.That(u |> Array.forall (fun v -> v >= 0.0 && v < 1.0), Is.True, "rand outside [0, 1)")
-    let i = Torch.RandInt(3L, 7L, [| 1000L |], g) |> longs
+    let i = torch.randint(3L, 7L, [| 1000L |], dtype = ScalarType.Int64, generator = g) |> longs
     Assert.That(i |> Array.forall (fun v -> v >= 3L && v < 7L), Is.True, "randint outside [3, 7)")
     Assert.That(i |> Array.distinct |> Array.length, Is.EqualTo 4)
-    let p = Torch.RandPerm(20L, g) |> longs
+    let p = torch.randperm(20L, generator = g) |> longs
     assertArrayEqual "randperm is a permutation" [| 0L .. 19L |] (Array.sort p)
-    let m = Torch.Multinomial(tensorF64 [| 4L |] [| 0.0; 1.0; 0.0; 1.0 |], 2L, false, g) |> longs
+    let m = torch.multinomial(tensorF64 [| 4L |] [| 0.0; 1.0; 0.0; 1.0 |], 2L, false, g) |> longs
     assertArrayEqual "multinomial never draws a zero-probability class" [| 1L; 3L |] (Array.sort m)
-    let n = Torch.Randn([| 20000L |], g, DType.Float64) |> doubles
+    let n = torch.randn([| 20000L |], dtype = ScalarType.Float64, generator = g) |> doubles
     Assert.That(abs (Array.average n), Is.LessThan 0.05, "randn mean")
     Assert.That(abs (sqrt (n |> Array.averageBy (fun v -> v * v)) - 1.0), Is.LessThan 0.05, "randn std")

@@ -1,6 +1,6 @@
-/// SafeTensors: round trips of generated tensors of every dtype and rank 0..3; the bytes on disk checked against
-/// the public format by an independent parser written here (not the library's); clear errors for corrupt files;
-/// failed saves leave neither the target nor a temporary file.
+/// SafeTensors (Symmetry.Torch.Serialization, over TorchSharp tensors): round trips of generated tensors of every
+/// dtype and rank 0..3; the bytes on disk checked against the public format by an independent parser written here
+/// (not the library's); clear errors for corrupt files; failed saves leave neither the target nor a temporary file.
 [<NUnit.Framework.TestFixture>]
 module Symmetry.Properties.SafeTensorsTests
 
@@ -13,8 +13,10 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
 open Symmetry.Torch.Serialization
+open Symmetry.Properties.TestSupport
 
 // ---------------------------------------------------------------- assertions
 
@@ -45,20 +47,20 @@ let private expectThrows<'E when 'E :> exn> (f: unit -> unit) : 'E =
 // ---------------------------------------------------------------- the format, as this test reads the specification
 
 let private allDTypes =
-    [ DType.Float32; DType.Float64; DType.Float16; DType.Int64; DType.Int32; DType.Int16; DType.Int8; DType.UInt8; DType.Bool ]
+    [ ScalarType.Float32; ScalarType.Float64; ScalarType.Float16; ScalarType.Int64; ScalarType.Int32; ScalarType.Int16; ScalarType.Int8; ScalarType.Byte; ScalarType.Bool ]
 
 /// The specification's dtype codes (independent of the library's table).
-let private specCode (d: DType) =
+let private specCode (d: ScalarType) =
     match d with
-    | DType.Float32 -> "F32"
-    | DType.Float64 -> "F64"
-    | DType.Float16 -> "F16"
-    | DType.Int64 -> "I64"
-    | DType.Int32 -> "I32"
-    | DType.Int16 -> "I16"
-    | DType.Int8 -> "I8"
-    | DType.UInt8 -> "U8"
-    | DType.Bool -> "BOOL"
+    | ScalarType.Float32 -> "F32"
+    | ScalarType.Float64 -> "F64"
+    | ScalarType.Float16 -> "F16"
+    | ScalarType.Int64 -> "I64"
+    | ScalarType.Int32 -> "I32"
+    | ScalarType.Int16 -> "I16"
+    | ScalarType.Int8 -> "I8"
+    | ScalarType.Byte -> "U8"
+    | ScalarType.Bool -> "BOOL"
     | other -> failwithf "no code for %A" other
 
 let private itemSize (code: string) =
@@ -70,49 +72,67 @@ let private itemSize (code: string) =
     | other -> failwithf "unknown code %s" other
 
 /// Little-endian bytes of a typed array, element by element through BitConverter.
-let private bytesOf (dtype: DType) (data: Array) : byte[] =
+let private bytesOf (dtype: ScalarType) (data: Array) : byte[] =
     ensure BitConverter.IsLittleEndian "these tests assume a little-endian machine"
     match dtype with
-    | DType.Float32 -> data :?> float32[] |> Array.collect (fun (v: float32) -> BitConverter.GetBytes v)
-    | DType.Float64 -> data :?> float[] |> Array.collect (fun (v: float) -> BitConverter.GetBytes v)
-    | DType.Float16 -> data :?> Half[] |> Array.collect (fun (v: Half) -> BitConverter.GetBytes v)
-    | DType.Int64 -> data :?> int64[] |> Array.collect (fun (v: int64) -> BitConverter.GetBytes v)
-    | DType.Int32 -> data :?> int[] |> Array.collect (fun (v: int) -> BitConverter.GetBytes v)
-    | DType.Int16 -> data :?> int16[] |> Array.collect (fun (v: int16) -> BitConverter.GetBytes v)
-    | DType.Int8 -> data :?> sbyte[] |> Array.map byte
-    | DType.UInt8 -> Array.copy (data :?> byte[])
-    | DType.Bool -> data :?> bool[] |> Array.map (fun b -> if b then 1uy else 0uy)
+    | ScalarType.Float32 -> data :?> float32[] |> Array.collect (fun (v: float32) -> BitConverter.GetBytes v)
+    | ScalarType.Float64 -> data :?> float[] |> Array.collect (fun (v: float) -> BitConverter.GetBytes v)
+    | ScalarType.Float16 -> data :?> Half[] |> Array.collect (fun (v: Half) -> BitConverter.GetBytes v)
+    | ScalarType.Int64 -> data :?> int64[] |> Array.collect (fun (v: int64) -> BitConverter.GetBytes v)
+    | ScalarType.Int32 -> data :?> int[] |> Array.collect (fun (v: int) -> BitConverter.GetBytes v)
+    | ScalarType.Int16 -> data :?> int16[] |> Array.collect (fun (v: int16) -> BitConverter.GetBytes v)
+    | ScalarType.Int8 -> data :?> sbyte[] |> Array.map byte
+    | ScalarType.Byte -> Array.copy (data :?> byte[])
+    | ScalarType.Bool -> data :?> bool[] |> Array.map (fun b -> if b then 1uy else 0uy)
     | other -> failwithf "no bytes for %A" other
 
 /// A typed array of `n` elements made from raw little-endian bytes (bool from the low bit).
-let private typedOf (dtype: DType) (raw: byte[]) (n: int) : Array =
+let private typedOf (dtype: ScalarType) (raw: byte[]) (n: int) : Array =
     match dtype with
-    | DType.Float32 -> Array.init n (fun i -> BitConverter.ToSingle(raw, 4 * i)) :> Array
-    | DType.Float64 -> Array.init n (fun i -> BitConverter.ToDouble(raw, 8 * i)) :> Array
-    | DType.Float16 -> Array.init n (fun i -> BitConverter.ToHalf(raw, 2 * i)) :> Array
-    | DType.Int64 -> Array.init n (fun i -> BitConverter.ToInt64(raw, 8 * i)) :> Array
-    | DType.Int32 -> Array.init n (fun i -> BitConverter.ToInt32(raw, 4 * i)) :> Array
-    | DType.Int16 -> Array.init n (fun i -> BitConverter.ToInt16(raw, 2 * i)) :> Array
-    | DType.Int8 -> Array.init n (fun i -> sbyte raw.[i]) :> Array
-    | DType.UInt8 -> Array.init n (fun i -> raw.[i]) :> Array
-    | DType.Bool -> Array.init n (fun i -> raw.[i] &&& 1uy = 1uy) :> Array
+    | ScalarType.Float32 -> Array.init n (fun i -> BitConverter.ToSingle(raw, 4 * i)) :> Array
+    | ScalarType.Float64 -> Array.init n (fun i -> BitConverter.ToDouble(raw, 8 * i)) :> Array
+    | ScalarType.Float16 -> Array.init n (fun i -> BitConverter.ToHalf(raw, 2 * i)) :> Array
+    | ScalarType.Int64 -> Array.init n (fun i -> BitConverter.ToInt64(raw, 8 * i)) :> Array
+    | ScalarType.Int32 -> Array.init n (fun i -> BitConverter.ToInt32(raw, 4 * i)) :> Array
+    | ScalarType.Int16 -> Array.init n (fun i -> BitConverter.ToInt16(raw, 2 * i)) :> Array
+    | ScalarType.Int8 -> Array.init n (fun i -> sbyte raw.[i]) :> Array
+    | ScalarType.Byte -> Array.init n (fun i -> raw.[i]) :> Array
+    | ScalarType.Bool -> Array.init n (fun i -> raw.[i] &&& 1uy = 1uy) :> Array
     | other -> failwithf "no array for %A" other
 
-/// A tensor's elements as bytes, read through the public typed ToArray.
+/// A tensor's elements as bytes, read through TorchSharp's typed data<T>() accessor.
 let private tensorBytes (t: Tensor) : byte[] =
     let data: Array =
-        match t.DType with
-        | DType.Float32 -> t.ToArray<float32>()
-        | DType.Float64 -> t.ToArray<float>()
-        | DType.Float16 -> t.ToArray<Half>()
-        | DType.Int64 -> t.ToArray<int64>()
-        | DType.Int32 -> t.ToArray<int>()
-        | DType.Int16 -> t.ToArray<int16>()
-        | DType.Int8 -> t.ToArray<sbyte>()
-        | DType.UInt8 -> t.ToArray<byte>()
-        | DType.Bool -> t.ToArray<bool>()
+        match t.dtype with
+        | ScalarType.Float32 -> elements<float32> t
+        | ScalarType.Float64 -> elements<float> t
+        | ScalarType.Float16 -> elements<Half> t
+        | ScalarType.Int64 -> elements<int64> t
+        | ScalarType.Int32 -> elements<int> t
+        | ScalarType.Int16 -> elements<int16> t
+        | ScalarType.Int8 -> elements<sbyte> t
+        | ScalarType.Byte -> elements<byte> t
+        | ScalarType.Bool -> elements<bool> t
         | other -> failwithf "no array for %A" other
-    bytesOf t.DType data
+    bytesOf t.dtype data
+
+/// A tensor of `dtype` and `shape` holding a copy of the typed array `data`, through TorchSharp's typed constructors.
+let private tensorOf (dtype: ScalarType) (shape: int64[]) (data: Array) : Tensor =
+    let t =
+        match dtype with
+        | ScalarType.Float32 -> torch.tensor(data :?> float32[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Float64 -> torch.tensor(data :?> float[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Float16 -> torch.tensor(data :?> Half[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Int64 -> torch.tensor(data :?> int64[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Int32 -> torch.tensor(data :?> int[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Int16 -> torch.tensor(data :?> int16[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Int8 -> torch.tensor(data :?> sbyte[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Byte -> torch.tensor(data :?> byte[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | ScalarType.Bool -> torch.tensor(data :?> bool[], ReadOnlySpan<int64>(shape), dtype = dtype)
+        | other -> failwithf "no tensor for %A" other
+    ensure (t.dtype = dtype) (sprintf "TorchSharp made a %A tensor for %A data" t.dtype dtype)
+    ensure (t.shape = shape) (sprintf "TorchSharp made shape %A for %A" t.shape shape)
+    t
 
 type private ParsedEntry =
     { Name: string
@@ -155,7 +175,7 @@ let private parseFile (bytes: byte[]) =
 
 type Sample =
     { Name: string
-      DType: DType
+      DType: ScalarType
       Shape: int64[]
       Data: Array }
     override s.ToString() = sprintf "%s: %A %A" s.Name s.DType s.Shape
@@ -218,8 +238,8 @@ let private pairs (xs: (string * Tensor) list) = xs |> List.map KeyValuePair |> 
 /// Creates the model's tensors in a scope, saves them to `dir`, frees them, and returns the file's path.
 let private saveModel (dir: string) (m: Model) =
     let path = Path.Combine(dir, "model.safetensors")
-    use scope = Torch.NewScope()
-    let tensors = m.Samples |> List.map (fun s -> s.Name, Torch.FromArray(s.Data, s.Shape))
+    use scope = torch.NewDisposeScope()
+    let tensors = m.Samples |> List.map (fun s -> s.Name, tensorOf s.DType s.Shape s.Data)
     SafeTensors.Save(path, pairs tensors, metadataArg m.Metadata)
     path
 
@@ -229,20 +249,20 @@ let private saveModel (dir: string) (m: Model) =
 let ``save then load gives back names in order, dtypes, shapes, exact bytes and metadata`` () =
     Prop.forAll (Arb.fromGen genModel) (fun m ->
         withTempDir (fun dir ->
-            let live = Torch.LiveTensors
+            let live = TorchRuntime.LiveTensors
             let path = saveModel dir m
             do
                 use loaded = SafeTensors.Load path
                 assertEq "names" (m.Samples |> List.map _.Name) (List.ofSeq loaded.Names)
                 for s, (KeyValue(name, t)) in Seq.zip m.Samples loaded do
                     assertEq "name" s.Name name
-                    assertEq name s.DType t.DType
-                    assertEq name s.Shape t.Shape
-                    assertEq name Device.Cpu t.Device
+                    assertEq name s.DType t.dtype
+                    assertEq name s.Shape t.shape
+                    assertEq name DeviceType.CPU t.device.``type``
                     assertEq name (bytesOf s.DType s.Data) (tensorBytes t)
                 let expected = m.Metadata |> Option.defaultValue Map.empty
                 assertEq "metadata" expected (loaded.Metadata |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq)
-            assertEq "live tensors (leak)" live Torch.LiveTensors
+            assertEq "live tensors (leak)" live TorchRuntime.LiveTensors
             assertEq "files (a temporary file was left behind?)" [| path |] (Directory.GetFiles dir)))
 
 [<Property(MaxTest = 60)>]
@@ -272,40 +292,43 @@ let ``non-contiguous tensors are written row-major in their logical order`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "t.safetensors")
         do
-            use scope = Torch.NewScope()
-            let a = Torch.FromArray(Array.init 6 float32, [| 2L; 3L |])
-            SafeTensors.Save(path, pairs [ "t", a.T(); "every_other", a.Slice(1, 0, 3, 2) ], null)
+            use scope = torch.NewDisposeScope()
+            let a = tensorOf ScalarType.Float32 [| 2L; 3L |] (Array.init 6 float32)
+            SafeTensors.Save(path, pairs [ "t", a.T; "every_other", a.slice(1L, 0L, 3L, 2L) ], null)
         let entries, _, data = parseFile (File.ReadAllBytes path)
         assertEq "shapes" [ [| 3L; 2L |]; [| 2L; 2L |] ] (entries |> List.map _.Shape)
         let floats (bytes: byte[]) = Array.init (bytes.Length / 4) (fun i -> BitConverter.ToSingle(bytes, 4 * i))
         assertEq "data" [| 0.f; 3.f; 1.f; 4.f; 2.f; 5.f; 0.f; 2.f; 3.f; 5.f |] (floats data)
         use loaded = SafeTensors.Load path
-        assertEq "loaded" [| 0.f; 3.f; 1.f; 4.f; 2.f; 5.f |] (loaded.["t"].ToArray<float32>()))
+        assertEq "loaded" [| 0.f; 3.f; 1.f; 4.f; 2.f; 5.f |] (singles loaded.["t"]))
 
 [<Test>]
 let ``tensors on the default device (CUDA when present) round trip and load onto a chosen device`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "d.safetensors")
-        let device = Device.Default
+        let device = if torch.cuda.is_available () then torch.CUDA else torch.CPU
         do
-            use scope = Torch.NewScope()
-            let w = Torch.FromArray([| 1.0; -2.0; 3.5; 1e300 |], [| 2L; 2L |], device)
+            use scope = torch.NewDisposeScope()
+            let w = torch.tensor([| 1.0; -2.0; 3.5; 1e300 |], ReadOnlySpan<int64>([| 2L; 2L |]), dtype = ScalarType.Float64, device = device)
             SafeTensors.Save(path, pairs [ "layers.0.weight", w ], null)
         use onCpu = SafeTensors.Load path
-        assertEq "on cpu" [| 1.0; -2.0; 3.5; 1e300 |] (onCpu.["layers.0.weight"].ToArray<float>())
+        assertEq "cpu" DeviceType.CPU onCpu.["layers.0.weight"].device.``type``
+        assertEq "on cpu" [| 1.0; -2.0; 3.5; 1e300 |] (doubles onCpu.["layers.0.weight"])
         use onDevice = SafeTensors.Load(path, device)
-        assertEq "device" device onDevice.["layers.0.weight"].Device
-        assertEq "on device" [| 1.0; -2.0; 3.5; 1e300 |] (onDevice.["layers.0.weight"].ToArray<float>()))
+        assertEq "device" (device.``type``, max device.index 0) (onDevice.["layers.0.weight"].device.``type``, max onDevice.["layers.0.weight"].device.index 0)
+        use scope = torch.NewDisposeScope()
+        assertEq "on device" [| 1.0; -2.0; 3.5; 1e300 |] (doubles (onDevice.["layers.0.weight"].cpu ())))
 
 [<Test>]
 let ``a save replaces an existing file and a loaded file saves back unchanged`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "m.safetensors")
         let copy = Path.Combine(dir, "copy.safetensors")
-        use scope = Torch.NewScope()
-        SafeTensors.Save(path, pairs [ "old", Torch.Ones([| 5L |]) ], null)
+        use scope = torch.NewDisposeScope()
+        SafeTensors.Save(path, pairs [ "old", torch.ones([| 5L |]) ], null)
         let meta = Dictionary<string, string>(dict [ "step", "7" ])
-        SafeTensors.Save(path, pairs [ "b.weight", Torch.Arange(6L).Reshape(2L, 3L); "a.bias", Torch.Zeros([| 3L |], DType.Bool) ], meta)
+        let weight = torch.arange((6L).ToScalar(), dtype = ScalarType.Int64).reshape(2L, 3L)
+        SafeTensors.Save(path, pairs [ "b.weight", weight; "a.bias", torch.zeros([| 3L |], dtype = ScalarType.Bool) ], meta)
         use loaded = SafeTensors.Load path
         assertEq "names" [ "b.weight"; "a.bias" ] (List.ofSeq loaded.Names)
         ensure (not (loaded.Contains "old")) "the old file's tensor survived"
@@ -319,16 +342,16 @@ let ``disposing the loaded file frees its tensors`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "m.safetensors")
         do
-            use scope = Torch.NewScope()
-            SafeTensors.Save(path, pairs [ "x", Torch.Ones([| 2L |]); "y", Torch.Ones([| 3L |]) ], null)
-        let live = Torch.LiveTensors
+            use scope = torch.NewDisposeScope()
+            SafeTensors.Save(path, pairs [ "x", torch.ones([| 2L |]); "y", torch.ones([| 3L |]) ], null)
+        let live = TorchRuntime.LiveTensors
         let loaded =
-            use scope = Torch.NewScope()
+            use scope = torch.NewDisposeScope()
             SafeTensors.Load path // created inside a scope, but owned by the returned object
-        assertEq "live tensors while loaded" (live + 2L) Torch.LiveTensors
-        assertEq "y" [| 1.f; 1.f; 1.f |] (loaded.["y"].ToArray<float32>())
+        assertEq "live tensors while loaded" (live + 2L) TorchRuntime.LiveTensors
+        assertEq "y" [| 1.f; 1.f; 1.f |] (singles loaded.["y"])
         loaded.Dispose()
-        assertEq "live tensors after dispose" live Torch.LiveTensors
+        assertEq "live tensors after dispose" live TorchRuntime.LiveTensors
         expectThrows<ObjectDisposedException> (fun () -> loaded.["x"] |> ignore) |> ignore)
 
 // ---------------------------------------------------------------- the reference implementation's own test vectors
@@ -346,8 +369,8 @@ let ``a save is byte for byte what the reference implementation writes`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "ref.safetensors")
         do
-            use scope = Torch.NewScope()
-            SafeTensors.Save(path, pairs [ "test", Torch.Zeros([| 2L; 2L |]) ], null)
+            use scope = torch.NewDisposeScope()
+            SafeTensors.Save(path, pairs [ "test", torch.zeros([| 2L; 2L |]) ], null)
         assertEq "bytes" referenceF32 (File.ReadAllBytes path))
 
 [<Test>]
@@ -358,27 +381,27 @@ let ``files of the reference implementation load, older unpadded headers include
         do
             use loaded = SafeTensors.Load padded
             assertEq "names" [ "test" ] (List.ofSeq loaded.Names)
-            assertEq "shape" [| 2L; 2L |] loaded.["test"].Shape
-            assertEq "values" (Array.zeroCreate<float32> 4) (loaded.["test"].ToArray<float32>())
+            assertEq "shape" [| 2L; 2L |] loaded.["test"].shape
+            assertEq "values" (Array.zeroCreate<float32> 4) (singles loaded.["test"])
         // Older versions did not pad: a 60-byte header, int32 [[0, 0], [0, 1]].
         let old = Path.Combine(dir, "old.safetensors")
         let header = Encoding.ASCII.GetBytes "{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
         let data = Array.concat [ Array.zeroCreate 12; [| 1uy; 0uy; 0uy; 0uy |] ]
         File.WriteAllBytes(old, Array.concat [ [| 60uy; 0uy; 0uy; 0uy; 0uy; 0uy; 0uy; 0uy |]; header; data ])
         use loaded = SafeTensors.Load old
-        assertEq "dtype" DType.Int32 loaded.["test"].DType
-        assertEq "values" [| 0; 0; 0; 1 |] (loaded.["test"].ToArray<int>()))
+        assertEq "dtype" ScalarType.Int32 loaded.["test"].dtype
+        assertEq "values" [| 0; 0; 0; 1 |] (elements<int> loaded.["test"]))
 
 // ---------------------------------------------------------------- corrupt files
 
 /// Loading `path` fails with a SafeTensorsException that names the file and says `fragment`.
 let private expectLoadError (path: string) (fragment: string) =
-    let live = Torch.LiveTensors
+    let live = TorchRuntime.LiveTensors
     let e = expectThrows<SafeTensorsException> (fun () -> (SafeTensors.Load path).Dispose())
     assertEq "FilePath" path e.FilePath
     contains e.Message path
     contains e.Message fragment
-    assertEq "live tensors (a failed load leaked)" live Torch.LiveTensors
+    assertEq "live tensors (a failed load leaked)" live TorchRuntime.LiveTensors
 
 /// A file with the given header text (padded to 8) and data bytes.
 let private writeRaw (path: string) (header: string) (data: byte[]) =
@@ -434,8 +457,8 @@ let ``a file truncated anywhere gives a clear error`` () =
     withTempDir (fun dir ->
         let path = Path.Combine(dir, "m.safetensors")
         do
-            use scope = Torch.NewScope()
-            SafeTensors.Save(path, pairs [ "w", Torch.Ones([| 3L; 2L |]); "b", Torch.Zeros([| 2L |], DType.Int64) ], null)
+            use scope = torch.NewDisposeScope()
+            SafeTensors.Save(path, pairs [ "w", torch.ones([| 3L; 2L |]); "b", torch.zeros([| 2L |], dtype = ScalarType.Int64) ], null)
         let bytes = File.ReadAllBytes path
         for cut in [ 0; 3; 8; 20; bytes.Length - 40; bytes.Length - 1 ] do
             let short = Path.Combine(dir, sprintf "cut%d.safetensors" cut)
@@ -453,8 +476,8 @@ let private assertOnly (dir: string) (expected: string list) =
 let ``a save into a directory that does not exist fails and leaves nothing`` () =
     withTempDir (fun dir ->
         let target = Path.Combine(dir, "missing", "model.safetensors")
-        use scope = Torch.NewScope()
-        let e = expectThrows<SafeTensorsException> (fun () -> SafeTensors.Save(target, pairs [ "w", Torch.Ones([| 2L |]) ], null))
+        use scope = torch.NewDisposeScope()
+        let e = expectThrows<SafeTensorsException> (fun () -> SafeTensors.Save(target, pairs [ "w", torch.ones([| 2L |]) ], null))
         contains e.Message target
         ensure (not (File.Exists target)) "target exists"
         assertOnly dir [])
@@ -463,9 +486,9 @@ let ``a save into a directory that does not exist fails and leaves nothing`` () 
 let ``a save with a disposed tensor fails, leaves no temporary file and keeps the previous file`` () =
     withTempDir (fun dir ->
         let target = Path.Combine(dir, "model.safetensors")
-        use scope = Torch.NewScope()
-        let good = Torch.Ones([| 4L |])
-        let gone = Torch.Zeros([| 4L |])
+        use scope = torch.NewDisposeScope()
+        let good = torch.ones([| 4L |])
+        let gone = torch.zeros([| 4L |])
         gone.Dispose()
         let e = expectThrows<ArgumentException> (fun () -> SafeTensors.Save(target, pairs [ "a", good; "b", gone ], null))
         contains e.Message "'b'"
@@ -481,8 +504,8 @@ let ``a save whose final rename fails removes its fully written temporary file``
     withTempDir (fun dir ->
         let target = Path.Combine(dir, "model.safetensors")
         Directory.CreateDirectory target |> ignore // a directory in the way: the rename fails after the data is written
-        use scope = Torch.NewScope()
-        let e = expectThrows<SafeTensorsException> (fun () -> SafeTensors.Save(target, pairs [ "w", Torch.Ones([| 64L |]) ], null))
+        use scope = torch.NewDisposeScope()
+        let e = expectThrows<SafeTensorsException> (fun () -> SafeTensors.Save(target, pairs [ "w", torch.ones([| 64L |]) ], null))
         contains e.Message target
         ensure (Directory.Exists target) "the directory in the way is gone"
         assertEq "directory in the way" [||] (Directory.GetFileSystemEntries target)
@@ -492,8 +515,8 @@ let ``a save whose final rename fails removes its fully written temporary file``
 let ``names that are repeated or reserved are refused before any file is made`` () =
     withTempDir (fun dir ->
         let target = Path.Combine(dir, "model.safetensors")
-        use scope = Torch.NewScope()
-        let t = Torch.Ones([| 1L |])
+        use scope = torch.NewDisposeScope()
+        let t = torch.ones([| 1L |])
         expectThrows<ArgumentException> (fun () -> SafeTensors.Save(target, pairs [ "w", t; "w", t ], null)) |> ignore
         expectThrows<ArgumentException> (fun () -> SafeTensors.Save(target, pairs [ "__metadata__", t ], null)) |> ignore
         assertOnly dir [])

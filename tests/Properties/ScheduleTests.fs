@@ -3,9 +3,13 @@
 module Symmetry.Properties.ScheduleTests
 
 open NUnit.Framework
+open TorchSharp
+open TorchSharp.Modules
 open Symmetry.Torch
-open Symmetry.Torch.NN
-open Symmetry.Torch.Optim
+open Symmetry.Core.Training
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
 
 [<Test>]
 let ``schedules follow their closed forms`` () =
@@ -21,28 +25,31 @@ let ``schedules follow their closed forms`` () =
 
 [<Test>]
 let ``scheduler and optimizer state restore exactly`` () =
-    use scope = Torch.NewScope()
-    use p = new Parameter(Torch.FromArray([| 1.0; 2.0 |]))
-    use adam = new Adam([ p ], 0.1)
+    use scope = torch.NewDisposeScope()
+    use p = new Parameter(torch.tensor([| 1.0; 2.0 |]))
+    use adam = torch.optim.Adam([ p ], 0.1)
     let scheduler = Scheduler(adam, Schedule.StepDecay(2L, 0.5))
+    let setGrad (q: Parameter) (g: float) =
+        use grad = torch.tensor([| g; -g |])
+        q.grad <- grad
     let step g =
-        p.Value.Grad <- Torch.FromArray([| g; -g |])
-        adam.Step()
+        setGrad p g
+        adam.step() |> ignore
         scheduler.Step()
     for g in [ 0.1; 0.4; -0.3 ] do step g
-    use saved = adam.SaveState()
+    use saved = OptimizerStates.Flatten adam
     let savedSteps = scheduler.Steps
-    use snapshot = p.Value.Clone()
+    use snapshot = p.detach().clone()
     for g in [ 0.2; 0.7 ] do step g
-    let continued = p.Value.ToArray<float>()
+    let continued = p.data<float>().ToArray()
     // Restore into a fresh optimizer and parameter, replay the same gradients.
-    use p2 = new Parameter(snapshot)
-    use adam2 = new Adam([ p2 ], 999.0)
-    adam2.LoadState(saved)
+    use p2 = new Parameter(snapshot.clone())
+    use adam2 = torch.optim.Adam([ p2 ], 999.0)
+    OptimizerStates.Restore(adam2, saved)
     let scheduler2 = Scheduler(adam2, Schedule.StepDecay(2L, 0.5), 0.1)
     scheduler2.Restore(savedSteps)
     for g in [ 0.2; 0.7 ] do
-        p2.Value.Grad <- Torch.FromArray([| g; -g |])
-        adam2.Step()
+        setGrad p2 g
+        adam2.step() |> ignore
         scheduler2.Step()
-    TestSupport.assertArrayEqual "restored run" continued (p2.Value.ToArray<float>())
+    TestSupport.assertArrayEqual "restored run" continued (p2.data<float>().ToArray())

@@ -1,35 +1,73 @@
 /// Shared helpers: tensor construction from .NET data, generators for small shapes and values, tolerant
 /// comparisons, row-major index arithmetic for the F# oracles, and the finite-difference gradient checker.
+/// Tensors are TorchSharp's (`torch.Tensor`); TorchSharp itself is loaded by the SetUpFixture in TestSetup.fs.
 module Symmetry.Properties.TestSupport
 
 open System
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open Symmetry.Torch
+open TorchSharp
+
+// `open type TorchSharp.torch` is avoided on purpose: it brings torch.int64, torch.float, torch.int, ... into scope
+// as ScalarType values and so shadows F#'s conversion functions (int64 x, float x) and more.
+
+/// TorchSharp's tensor (short name for the tests).
+type Tensor = torch.Tensor
+
+/// TorchSharp's element types (short name for the tests).
+type ScalarType = torch.ScalarType
 
 // ---------------------------------------------------------------- tensors <-> .NET
 
+/// A tensor of `dtype` holding a copy of `data` in row-major order with `shape` (a mismatch between the two is
+/// an ArgumentException, checked here: TorchSharp would read past the array).
+let private fromArray (dtype: ScalarType) (shape: int64[]) (data: 'T[]) (create: 'T[] -> int64[] -> Tensor) : Tensor =
+    let n = shape |> Array.fold (fun a s -> a * s) 1L
+    if int64 data.Length <> n then
+        raise (ArgumentException(sprintf "%d %A values do not fill shape %A (%d elements)" data.Length dtype shape n))
+    Symmetry.Torch.TorchRuntime.Ensure()
+    let t = create data shape
+    if t.dtype <> dtype then failwithf "expected a %A tensor, TorchSharp made %A" dtype t.dtype
+    t
+
 /// A float64 tensor holding `data` in row-major order with `shape`.
-let tensorF64 (shape: int64[]) (data: float[]) : Tensor = Torch.FromArray(data, shape)
+let tensorF64 (shape: int64[]) (data: float[]) : Tensor =
+    fromArray ScalarType.Float64 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Float64))
+
+/// A float32 tensor holding `data` in row-major order with `shape`.
+let tensorF32 (shape: int64[]) (data: float32[]) : Tensor =
+    fromArray ScalarType.Float32 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Float32))
 
 /// An int64 tensor holding `data` with `shape`.
-let tensorI64 (shape: int64[]) (data: int64[]) : Tensor = Torch.FromArray(data, shape)
+let tensorI64 (shape: int64[]) (data: int64[]) : Tensor =
+    fromArray ScalarType.Int64 shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Int64))
 
 /// A bool tensor holding `data` with `shape`.
-let tensorBool (shape: int64[]) (data: bool[]) : Tensor = Torch.FromArray(data, shape)
+let tensorBool (shape: int64[]) (data: bool[]) : Tensor =
+    fromArray ScalarType.Bool shape data (fun d s -> torch.tensor(d, ReadOnlySpan<int64>(s), dtype = ScalarType.Bool))
 
 /// `xs.[i]` when there is one, else null (an optional tensor argument left out).
 let optionalAt (xs: Tensor[]) (i: int) : Tensor | null = if i < xs.Length then xs.[i] else null
 
+/// The elements of a CPU tensor of element type 'T, row-major in its logical order (any layout). Read as it is:
+/// a dtype mismatch is an ArgumentException from TorchSharp, not a conversion.
+let elements<'T when 'T: unmanaged and 'T: struct and 'T :> ValueType and 'T: (new: unit -> 'T)> (t: Tensor) : 'T[] =
+    use accessor = t.data<'T>() // checks the element type
+    // TorchSharp 0.107.0's ToArray throws ArgumentOutOfRangeException on a tensor with no elements.
+    if accessor.Count = 0L then [||] else accessor.ToArray()
+
 /// The elements of a float64 tensor (read as it is: a dtype mismatch is an error, not a conversion).
-let doubles (t: Tensor) : float[] = t.ToArray<float>()
+let doubles (t: Tensor) : float[] = elements<float> t
+
+/// The elements of a float32 tensor.
+let singles (t: Tensor) : float32[] = elements<float32> t
 
 /// The elements of an int64 tensor.
-let longs (t: Tensor) : int64[] = t.ToArray<int64>()
+let longs (t: Tensor) : int64[] = elements<int64> t
 
 /// The elements of a bool tensor.
-let bools (t: Tensor) : bool[] = t.ToArray<bool>()
+let bools (t: Tensor) : bool[] = elements<bool> t
 
 /// Number of elements of a shape (1 for rank 0).
 let numel (shape: int64[]) : int = shape |> Array.fold (fun a s -> a * int s) 1
@@ -59,7 +97,7 @@ let assertArrayEqual<'T when 'T: equality> (what: string) (expected: 'T[]) (actu
 
 /// Fails unless two shapes are equal.
 let assertShape (what: string) (expected: int64[]) (t: Tensor) =
-    let actual = t.Shape
+    let actual = t.shape
     if expected <> actual then
         Assert.Fail(sprintf "%s: expected shape %A, got %A" what expected actual)
 
@@ -195,34 +233,35 @@ let gradAtol = 1e-5
 /// (op(inputs) * w).Sum() for fixed random weights w drawn from `weightSeed`, so every output element counts
 /// with a different weight. Only inputs whose index is in `differentiable` are checked (others are constants).
 let gradCheckSome (name: string) (differentiable: Set<int>) (op: Tensor[] -> Tensor) (inputs: GradInput[]) (weightSeed: int) =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     let leaves =
         inputs
         |> Array.mapi (fun i inp ->
             let t = tensorF64 inp.Shape inp.Data
-            if differentiable.Contains i then t.WithRequiresGrad() else t)
+            if differentiable.Contains i then t.requires_grad_() else t)
     let out = op leaves
-    if out.DType <> DType.Float64 then Assert.Fail(sprintf "%s: output dtype %A, expected Float64" name out.DType)
-    let outShape = out.Shape
+    if out.dtype <> ScalarType.Float64 then Assert.Fail(sprintf "%s: output dtype %A, expected Float64" name out.dtype)
+    let outShape = out.shape
     let rng = Random(weightSeed)
     let weights = tensorF64 outShape (Array.init (numel outShape) (fun _ -> rng.NextDouble() * 2.0 - 1.0))
-    let objective = (out * weights).Sum()
-    objective.Backward()
+    let objective = (out * weights).sum()
+    objective.backward()
     let analytic =
         leaves
         |> Array.mapi (fun i leaf ->
             if differentiable.Contains i then
-                match leaf.Grad with
+                // The getter makes a new wrapper on each read: it belongs to this scope.
+                match leaf.grad with
                 | null -> Some(Array.zeroCreate inputs.[i].Data.Length)
                 | g ->
                     assertShape (sprintf "%s: gradient of input %d" name i) inputs.[i].Shape g
                     Some(doubles g)
             else None)
     let evaluate (datas: float[][]) =
-        use inner = Torch.NewScope()
-        use _ = Torch.NoGrad()
+        use inner = torch.NewDisposeScope()
+        use _ = torch.no_grad()
         let xs = Array.map2 (fun (inp: GradInput) d -> tensorF64 inp.Shape d) inputs datas
-        (op xs * weights).Sum().ToDouble()
+        (op xs * weights).sum().ToDouble()
     let datas = inputs |> Array.map (fun inp -> Array.copy inp.Data)
     for i in 0 .. inputs.Length - 1 do
         match analytic.[i] with

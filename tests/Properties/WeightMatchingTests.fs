@@ -9,9 +9,8 @@ open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
 open FsCheck.NUnit
+open TorchSharp
 open Symmetry.Torch
-open Symmetry.Torch.NN
-open Symmetry.Torch.Optim
 open Symmetry.Core.Models
 open Symmetry.Core.Permutations
 open Symmetry.Properties.TestSupport
@@ -19,13 +18,13 @@ open Symmetry.Properties.TestSupport
 
 
 /// True when two states have the same names and bit-identical tensors.
-let private identical (a: StateDict) (b: StateDict) =
-    use scope = Torch.NewScope()
+let private identical (a: NamedTensors) (b: NamedTensors) =
+    use scope = torch.NewDisposeScope()
     Seq.toList a.Names = Seq.toList b.Names
-    && a.Entries
+    && a
        |> Seq.forall (fun kv ->
            let t = b.[kv.Key]
-           t.Shape = kv.Value.Shape && t.DType = kv.Value.DType && kv.Value.Eq(t).All().ToBoolean())
+           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
 
 /// Small zoo models of the three kinds: MLP, CNN with BatchNorm (and lenet-5, whose flatten makes blocks of 5×5
 /// columns), ResNet with tied streams. Weight matching is a local search: with PyTorch's default init, a layer of
@@ -50,21 +49,25 @@ let private modelGen =
     }
 
 /// A's state with random BatchNorm statistics and affine parameters (so that they carry information too).
-let private randomState (name: string) (config: ModelConfig) (seed: uint64) : StateDict =
-    use g = new Generator(seed)
+let private randomState (name: string) (config: ModelConfig) (seed: uint64) : NamedTensors =
+    use g = Generators.Create seed
     use model = ModelZoo.Create(name, config, g)
-    use scope = Torch.NewScope()
-    use noGrad = Torch.NoGrad()
-    for struct (_, m) in model.NamedModules() do
+    use scope = torch.NewDisposeScope()
+    use noGrad = torch.no_grad()
+    for struct (_, m) in model.named_modules() do
         match m with
-        | :? BatchNorm as bn ->
-            bn.RunningMean.CopyFrom(Torch.Randn([| bn.Features |], g)) |> ignore
-            bn.RunningVar.CopyFrom(Torch.Rand([| bn.Features |], g) + 0.5) |> ignore
+        | :? Modules.BatchNorm as bn ->
+            match bn.running_mean, bn.running_var with
+            | null, _
+            | _, null -> failwithf "a BatchNorm of %s without running statistics" name
+            | mean, var ->
+                mean.copy_(torch.randn([| bn.num_features |], generator = g)) |> ignore
+                var.copy_(torch.rand([| bn.num_features |], generator = g) + 0.5) |> ignore
         | _ -> ()
-    model.StateDict()
+    StateDicts.Copy model
 
-let private recovers (spec: PermutationSpec) (a: StateDict) (seed: uint64) =
-    use g = new Generator(seed)
+let private recovers (spec: PermutationSpec) (a: NamedTensors) (seed: uint64) =
+    use g = Generators.Create seed
     let p = spec.Random g
     use b = spec.Apply(p, a)
     let result = WeightMatching.Match(spec, a, b, g)
@@ -78,7 +81,7 @@ let private recovers (spec: PermutationSpec) (a: StateDict) (seed: uint64) =
 [<Property(MaxTest = 24)>]
 let ``weight matching recovers a known permutation of a random model exactly`` () =
     Prop.forAll (Arb.fromGen modelGen) (fun (name, config, seed) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         use a = randomState name config seed
         use model = ModelZoo.Create(name, config, null)
         let spec = PermutationSpec.For model
@@ -87,52 +90,52 @@ let ``weight matching recovers a known permutation of a random model exactly`` (
 [<Property(MaxTest = 5)>]
 let ``weight matching recovers a known permutation of a briefly trained MLP exactly`` () =
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.listOfLength 2 (Gen.choose (8, 16))) (Gen.choose (0, Int32.MaxValue)))) (fun (widths, seed) ->
-        use scope = Torch.NewScope()
+        use scope = torch.NewDisposeScope()
         let seed = uint64 seed
-        use g = new Generator(seed)
+        use g = Generators.Create seed
         use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 8, Widths = ResizeArray widths), g)
-        use x = Torch.Randn([| 64L; 1L; 8L; 8L |], g)
-        use y = Torch.RandInt(0L, 10L, [| 64L |], g)
-        use opt = new Sgd(model.Parameters(), 0.1, momentum = 0.9)
+        use x = torch.randn([| 64L; 1L; 8L; 8L |], generator = g)
+        use y = torch.randint(0L, 10L, [| 64L |], generator = g)
+        use opt = torch.optim.SGD(model.parameters(), 0.1, momentum = 0.9)
         for _ in 1..20 do
-            use step = Torch.NewScope()
-            opt.ZeroGrad()
-            let loss = Functional.CrossEntropy(model.Forward x, y)
-            loss.Backward()
-            opt.Step()
-        use a = model.StateDict()
+            use step = torch.NewDisposeScope()
+            opt.zero_grad()
+            let loss = torch.nn.functional.cross_entropy(model.call x, y)
+            loss.backward()
+            opt.step() |> ignore
+        use a = StateDicts.Copy model
         recovers (PermutationSpec.For model) a (seed + 1UL))
 
 [<Test>]
 let ``matching a model to itself keeps the identities; the objective is the squared norm`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use a = randomState "mnist-fc" (ModelConfig(1, 4, Widths = [| 5; 4 |])) 3UL
     use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, Widths = [| 5; 4 |]), null)
     let spec = PermutationSpec.For model
-    use g = new Generator(1UL)
+    use g = Generators.Create 1UL
     let result = WeightMatching.Match(spec, a, a, g)
     Assert.That(PermutationSets.SetEquals(result.Permutations, spec.Identity()), Is.True)
     Assert.That(result.Sweeps, Is.EqualTo 1)
-    let squared = a.Entries |> Seq.sumBy (fun kv -> kv.Value.To(DType.Float64).Square().Sum().ToDouble())
+    let squared = a |> Seq.sumBy (fun kv -> kv.Value.``to``(torch.float64).square().sum().item<float>())
     Assert.That(result.Objective, Is.EqualTo(squared).Within(1e-9).Percent)
 
 [<Test>]
 let ``interpolation is exact at its ends, linear in between, and copies integer buffers from A`` () =
-    use scope = Torch.NewScope()
+    use scope = torch.NewDisposeScope()
     use a = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 1UL
     use b = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 2UL
-    b.["layers.1.num_batches_tracked"].AddInPlace(7L) |> ignore
+    b.["layers.1.num_batches_tracked"].add_((7L).ToScalar()) |> ignore
     use at0 = StateInterpolation.Lerp(a, b, 0.0)
     use at1 = StateInterpolation.Lerp(a, b, 1.0)
     use mid = StateInterpolation.Lerp(a, b, 0.25)
     Assert.That(identical a at0, Is.True, "α = 0 gives A")
-    for kv in at1.Entries do
-        let expected = if kv.Value.DType.IsFloatingPoint() then b.[kv.Key] else a.[kv.Key]
-        Assert.That(kv.Value.Eq(expected).All().ToBoolean(), Is.True, kv.Key)
+    for kv in at1 do
+        let expected = if kv.Value.is_floating_point() then b.[kv.Key] else a.[kv.Key]
+        Assert.That(kv.Value.eq(expected).all().item<bool>(), Is.True, kv.Key)
     let w = "layers.0.weight"
-    let err = (mid.[w] - (a.[w] * 0.75 + b.[w] * 0.25)).Abs().Max().ToDouble()
-    Assert.That(err, Is.LessThan 1e-6)
-    Assert.That(mid.["layers.1.num_batches_tracked"].ToInt64(), Is.EqualTo(a.["layers.1.num_batches_tracked"].ToInt64()))
+    let err = (mid.[w] - (a.[w] * 0.75 + b.[w] * 0.25)).abs().max().item<float32>()
+    Assert.That(err, Is.LessThan 1e-6f)
+    Assert.That(mid.["layers.1.num_batches_tracked"].item<int64>(), Is.EqualTo(a.["layers.1.num_batches_tracked"].item<int64>()))
     Assert.That(StateInterpolation.Alphas 25 |> Array.last, Is.EqualTo 1.0)
     Assert.That((StateInterpolation.Alphas 5 = [| 0.0; 0.25; 0.5; 0.75; 1.0 |]), Is.True, "Alphas 5")
 
@@ -140,14 +143,14 @@ let ``interpolation is exact at its ends, linear in between, and copies integer 
 let ``apply, matching and interpolation leave no tensor behind`` () =
     use model = ModelZoo.Create("cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1), null)
     let spec = PermutationSpec.For model
-    use a = model.StateDict()
-    let before = Torch.LiveTensors
+    use a = StateDicts.Copy model
+    let before = TorchRuntime.LiveTensors
     do
-        use scope = Torch.NewScope()
-        use g = new Generator(5UL)
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create 5UL
         use b = spec.Apply(spec.Random g, a)
         let result = WeightMatching.Match(spec, a, b, g)
         use aligned = spec.Apply(result.Permutations, b)
         use mid = StateInterpolation.Lerp(a, aligned, 0.5)
         ()
-    Assert.That(Torch.LiveTensors, Is.EqualTo before)
+    Assert.That(TorchRuntime.LiveTensors, Is.EqualTo before)

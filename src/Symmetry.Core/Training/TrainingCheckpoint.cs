@@ -27,7 +27,7 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(trainer);
         TorchRuntime.Ensure();
         using var model = StateDicts.Copy(trainer.Model);
-        using var optimizer = OptimizerCheckpoint.Save(trainer.Optimizer, trainer.Step);
+        using var optimizer = OptimizerStates.Flatten(trainer.Optimizer);
         var tensors = Prefixed(CheckpointSections.Model, model).Concat(Prefixed(Optimizer, optimizer))
             .Concat(Prefixed(Init, trainer.InitialParameters)).Concat(CheckpointSections.Masks(trainer.Model)).ToList();
         var metadata = new Dictionary<string, string>(extraMetadata ?? new Dictionary<string, string>())
@@ -61,7 +61,7 @@ public static class TrainingCheckpoint
             throw new InvalidDataException($"{path}: checkpoint was made with seed {metadata["seed"]}, this run uses {trainer.Options.Seed}");
         RestoreMasks(trainer.Model, file);
         using (var model = Unprefixed(CheckpointSections.Model, file)) StateDicts.Load(trainer.Model, model);
-        using (var optimizer = Unprefixed(Optimizer, file)) OptimizerCheckpoint.Restore(trainer.Optimizer, optimizer);
+        using (var optimizer = Unprefixed(Optimizer, file)) OptimizerStates.Restore(trainer.Optimizer, optimizer);
         using (var init = Unprefixed(Init, file)) trainer.ReplaceInitialParameters(init);
         trainer.Epoch = int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
         trainer.Step = long.Parse(metadata["step"], CultureInfo.InvariantCulture);
