@@ -67,16 +67,10 @@ public static class OptimizerStates
             switch (states[i])
             {
                 case Adam.State a:
-                    a.step = fields.Count > 0 ? step : 0;
-                    Copy(fields, "exp_avg", a.exp_avg);
-                    Copy(fields, "exp_avg_sq", a.exp_avg_sq);
-                    if (a.max_exp_avg_sq is not null) Copy(fields, "max_exp_avg_sq", a.max_exp_avg_sq);
+                    a.step = RestoreMoments(fields, step, a.exp_avg, a.exp_avg_sq, a.max_exp_avg_sq);
                     break;
                 case AdamW.State w:
-                    w.step = fields.Count > 0 ? step : 0;
-                    Copy(fields, "exp_avg", w.exp_avg);
-                    Copy(fields, "exp_avg_sq", w.exp_avg_sq);
-                    if (w.max_exp_avg_sq is not null) Copy(fields, "max_exp_avg_sq", w.max_exp_avg_sq);
+                    w.step = RestoreMoments(fields, step, w.exp_avg, w.exp_avg_sq, w.max_exp_avg_sq);
                     break;
                 case SGD.State s:
                     s.momentum_buffer?.Dispose();
@@ -111,6 +105,15 @@ public static class OptimizerStates
     };
 
     private static string Key(int index, string field) => $"{index.ToString(CultureInfo.InvariantCulture)}.{field}";
+
+    // Adam and AdamW keep the same moments in two unrelated state types; returns the parameter's step count.
+    private static long RestoreMoments(Dictionary<string, Tensor> fields, long step, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq)
+    {
+        Copy(fields, "exp_avg", expAvg);
+        Copy(fields, "exp_avg_sq", expAvgSq);
+        if (maxExpAvgSq is not null) Copy(fields, "max_exp_avg_sq", maxExpAvgSq);
+        return fields.Count > 0 ? step : 0;
+    }
 
     private static void Copy(Dictionary<string, Tensor> fields, string field, Tensor target)
     {

@@ -224,7 +224,7 @@ let ``a researcher's own nn.Sequential: mask statistics, ApplyTo, spec inference
             TestSupport.assertAllClose "outputs of the permuted masked net" 1e-10 1e-12 y0 y1)
 
 [<Property(MaxTest = 12)>]
-let ``weight matching of a researcher's own nn.Sequential with a permuted copy recovers the permutation`` () =
+let ``weight matching of a researcher's own nn.Sequential with a permuted copy recovers one hidden layer's permutation and keeps deeper nets' function`` () =
     // Widths from 8 (see WeightMatchingTests: smaller layers let the local search stop early now and then).
     let cases =
         gen {
@@ -255,13 +255,19 @@ let ``weight matching of a researcher's own nn.Sequential with a permuted copy r
         let scale = y0 |> Array.map abs |> Array.max |> max 1.0f
         let err = Array.map2 (fun (u: float32) v -> abs (u - v)) y0 y1 |> Array.max
         Assert.That(err, Is.LessThanOrEqualTo(1e-5f * scale), "the permuted copy computes the original's outputs (float32)")
-        // Matching the copy to the original returns P⁻¹; applying it to the copy gives A bit for bit, and the copy
-        // then computes exactly the original's outputs.
+        // With one hidden layer the matching is one exact assignment problem, so it must return P⁻¹; applying it to
+        // the copy gives A bit for bit. Deeper, coordinate descent may stop at another fixed point (weight matching
+        // is a heuristic there), but any permutation it returns keeps the copy's function.
         let result = WeightMatching.Match(spec, a, b, g)
-        Assert.That(PermutationSets.SetEquals(result.Permutations, PermutationSets.Inverse p), Is.True, "matching B = P(A) to A returns P⁻¹")
         Assert.That(result.Converged, Is.True, "converged")
         Assert.That(result.Objective, Is.GreaterThanOrEqualTo result.InitialObjective, "the objective does not decrease")
         use aligned = spec.Apply(result.Permutations, b)
-        Assert.That(identical a aligned, Is.True, "P⁻¹(B) = A bitwise")
         StateDicts.Load(copy, aligned)
-        MaskTestSupport.same "outputs of the aligned copy, bit for bit" y0 (copy.call(x).data<float32>().ToArray()))
+        let y2 = copy.call(x).data<float32>().ToArray()
+        if List.length widths = 1 then
+            Assert.That(PermutationSets.SetEquals(result.Permutations, PermutationSets.Inverse p), Is.True, "matching B = P(A) to A returns P⁻¹")
+            Assert.That(identical a aligned, Is.True, "P⁻¹(B) = A bitwise")
+            MaskTestSupport.same "outputs of the aligned copy, bit for bit" y0 y2
+        else
+            let err2 = Array.map2 (fun (u: float32) v -> abs (u - v)) y0 y2 |> Array.max
+            Assert.That(err2, Is.LessThanOrEqualTo(1e-5f * scale), "the aligned copy computes the original's outputs (float32)"))
