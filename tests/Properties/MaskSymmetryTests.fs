@@ -130,15 +130,6 @@ let private plainCases =
 let private axesText (spec: PermutationSpec) (name: string) =
     spec.AxesOf name |> Seq.map (fun a -> if a.HasValue then a.Value.ToString() else "-") |> String.concat ", "
 
-/// True when two states have the same names and bit-identical tensors.
-let private identical (a: NamedTensors) (b: NamedTensors) =
-    use scope = torch.NewDisposeScope()
-    Seq.toList a.Names = Seq.toList b.Names
-    && a
-       |> Seq.forall (fun kv ->
-           let t = b.[kv.Key]
-           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
-
 /// The float64 values of a state entry.
 let private doublesOf (state: NamedTensors) (name: string) = state.[name].data<float>().ToArray()
 
@@ -243,7 +234,7 @@ let ``weight matching of a researcher's own nn.Sequential with a permuted copy r
         use g = Generators.Create(seed + 1UL)
         let p = spec.Random g
         use b = spec.Apply(p, a)
-        Assert.That(identical a b, Is.False, "a random permutation set moves the weights")
+        Assert.That(TestSupport.identicalStates a b, Is.False, "a random permutation set moves the weights")
         // The permuted copy: another plain net of the same shape, holding P(A), computes the same outputs.
         let other = MaskTestSupport.plainMlp features widths classes (seed + 2UL)
         use copy = other.Model
@@ -266,7 +257,7 @@ let ``weight matching of a researcher's own nn.Sequential with a permuted copy r
         let y2 = copy.call(x).data<float32>().ToArray()
         if List.length widths = 1 then
             Assert.That(PermutationSets.SetEquals(result.Permutations, PermutationSets.Inverse p), Is.True, "matching B = P(A) to A returns P⁻¹")
-            Assert.That(identical a aligned, Is.True, "P⁻¹(B) = A bitwise")
+            Assert.That(TestSupport.identicalStates a aligned, Is.True, "P⁻¹(B) = A bitwise")
             MaskTestSupport.same "outputs of the aligned copy, bit for bit" y0 y2
         else
             let err2 = Array.map2 (fun (u: float32) v -> abs (u - v)) y0 y2 |> Array.max

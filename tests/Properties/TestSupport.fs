@@ -95,6 +95,15 @@ let assertArrayEqual<'T when 'T: equality> (what: string) (expected: 'T[]) (actu
     if expected <> actual then
         Assert.Fail(sprintf "%s:\nexpected %A\nactual   %A" what expected actual)
 
+/// True when two states have the same names, in the same order, and bit-identical tensors (shape, dtype, values).
+let identicalStates (a: Symmetry.Torch.NamedTensors) (b: Symmetry.Torch.NamedTensors) =
+    use scope = torch.NewDisposeScope()
+    Seq.toList a.Names = Seq.toList b.Names
+    && a
+       |> Seq.forall (fun kv ->
+           let t = b.[kv.Key]
+           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
+
 /// Fails unless two shapes are equal.
 let assertShape (what: string) (expected: int64[]) (t: Tensor) =
     let actual = t.shape

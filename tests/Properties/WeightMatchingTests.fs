@@ -17,15 +17,6 @@ open Symmetry.Properties.TestSupport
 
 
 
-/// True when two states have the same names and bit-identical tensors.
-let private identical (a: NamedTensors) (b: NamedTensors) =
-    use scope = torch.NewDisposeScope()
-    Seq.toList a.Names = Seq.toList b.Names
-    && a
-       |> Seq.forall (fun kv ->
-           let t = b.[kv.Key]
-           t.shape = kv.Value.shape && t.dtype = kv.Value.dtype && kv.Value.eq(t).all().item<bool>())
-
 /// Small zoo models of the three kinds: MLP, CNN with BatchNorm (and lenet-5, whose flatten makes blocks of 5×5
 /// columns), ResNet with tied streams. Weight matching is a local search: with PyTorch's default init, a layer of
 /// very small fan-in (2–6 units) after a permuted one lets the search stop in a local optimum from identities now and
@@ -74,7 +65,7 @@ let private recovers (spec: PermutationSpec) (a: NamedTensors) (seed: uint64) =
     use aligned = spec.Apply(result.Permutations, b)
     let expected = PermutationSets.Inverse p
     (PermutationSets.SetEquals(result.Permutations, expected) |@ "matching B = P(A) to A returns P⁻¹")
-    .&. (identical a aligned |@ "P⁻¹(B) = A bitwise")
+    .&. (identicalStates a aligned |@ "P⁻¹(B) = A bitwise")
     .&. (result.Converged |@ "converged")
     .&. (result.Objective >= result.InitialObjective |@ "the objective does not decrease")
 
@@ -128,7 +119,7 @@ let ``interpolation is exact at its ends, linear in between, and copies integer 
     use at0 = StateInterpolation.Lerp(a, b, 0.0)
     use at1 = StateInterpolation.Lerp(a, b, 1.0)
     use mid = StateInterpolation.Lerp(a, b, 0.25)
-    Assert.That(identical a at0, Is.True, "α = 0 gives A")
+    Assert.That(identicalStates a at0, Is.True, "α = 0 gives A")
     for kv in at1 do
         let expected = if kv.Value.is_floating_point() then b.[kv.Key] else a.[kv.Key]
         Assert.That(kv.Value.eq(expected).all().item<bool>(), Is.True, kv.Key)
