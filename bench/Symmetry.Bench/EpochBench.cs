@@ -17,8 +17,8 @@ using TorchSharp;
 /// <remarks>
 /// Ours is the path users run: <see cref="ModelZoo.Create"/> + TorchSharp's <c>torch.optim.Adam</c> + <see cref="Trainer"/> over
 /// <see cref="LoaderData"/> (seed 42, no evaluation), so the time includes everything the Trainer does per step:
-/// batch gathering, the forward/backward pass, the global gradient norm (one host sync), the Adam step, the
-/// optimizer's <c>zero_grad()</c> and reading the loss back. Each timed epoch is a fresh Trainer over the same model and optimizer, so it
+/// batch gathering, the forward/backward pass, the global gradient norm (one host sync), the Adam step, dropping
+/// the gradients (<c>zero_grad(set_to_none: true)</c>, as the peer does) and reading the loss back. Each timed epoch is a fresh Trainer over the same model and optimizer, so it
 /// is epoch 0 of seed 42 every time; its sample order (<see cref="DataLoader.Order"/>) goes to the peer through a
 /// temporary file of int64 little-endian indices, and the peer reads the same IDX files itself. The warm-up is
 /// <see cref="WarmupSteps"/> steps through the same Trainer path (both sides).

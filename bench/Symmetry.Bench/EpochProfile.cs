@@ -61,7 +61,7 @@ internal static class EpochProfile
                 var t4 = Harness.ProcessCpuSeconds();
                 optimizer.step();
                 var t5 = Harness.ProcessCpuSeconds();
-                optimizer.zero_grad();
+                model.zero_grad(set_to_none: true);
                 var t6 = Harness.ProcessCpuSeconds();
                 _ = loss.item<float>();
                 var t7 = Harness.ProcessCpuSeconds();

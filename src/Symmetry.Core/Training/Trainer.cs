@@ -164,7 +164,9 @@ public sealed class Trainer : IDisposable
         CumulativeGradientNorm += squaredNorm is null ? 0 : Math.Sqrt(squaredNorm.ToDouble());
         Optimizer.step();
         zoo?.ApplyMask();
-        Optimizer.zero_grad();
+        // Drop the gradients (PyTorch's set_to_none) rather than zeroing them in place as the optimizer's zero_grad
+        // does: the next backward writes fresh ones, so nothing is read back and zeroing is work for nothing.
+        Model.zero_grad(set_to_none: true);
         Step++;
         return loss.ToDouble();
     }
