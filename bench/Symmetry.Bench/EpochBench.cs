@@ -77,7 +77,8 @@ internal static class EpochBench
         trainer.Run();
     }
 
-    private static void WriteOrder(string path, long[] order)
+    /// <summary>Writes a sample order as int64 little-endian indices, the form the peer reads.</summary>
+    internal static void WriteOrder(string path, long[] order)
     {
         var bytes = new byte[order.Length * sizeof(long)];
         for (var i = 0; i < order.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), order[i]);

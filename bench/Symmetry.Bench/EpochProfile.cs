@@ -13,7 +13,7 @@ using F = TorchSharp.torch.nn.functional;
 /// has no timers): batch gathering, forward to the loss, backward, the Trainer's extras (global gradient norm with its
 /// host read, loss read-back), the Adam step and zeroing the gradients; ms per step of process CPU time, over
 /// <see cref="Steps"/> steps of the epoch-0 order after a warm-up; then the forward pass layer by layer. The same
-/// phases timed in bench/peers/epoch.py's loop give the peer's split.</summary>
+/// phases timed by bench/peers/epoch.py --profile over the same sample order give the peer's split, printed beside ours.</summary>
 /// <remarks>On glibc, large freed blocks are kept in the heap by <see cref="TorchRuntime.Ensure"/> (unless
 /// <c>SYMMETRY_DEFAULT_MALLOC=1</c>); running with that variable set shows what returning mnist-cnn's activations to
 /// the system every step costs.</remarks>
@@ -73,7 +73,30 @@ internal static class EpochProfile
             var parts = phases.Select((p, i) => $"{p}={(totals[i] * 1e3 / measured).ToString("0.000", CultureInfo.InvariantCulture)}");
             Console.WriteLine($"bench: {Name} {modelName} ms/step (cpu): {string.Join(" ", parts)} " +
                 $"total={(totals.Sum() * 1e3 / measured).ToString("0.000", CultureInfo.InvariantCulture)}");
+            PrintPeer(modelName, splits.Directory, loader.Order(0), threads);
             PrintLayers(modelName, model, loader);
+        }
+    }
+
+    /// <summary>The peer's split of the same steps (bench/peers/epoch.py --profile: same phases, order, batch, Adam).</summary>
+    private static void PrintPeer(string modelName, string dataDirectory, long[] order, int threads)
+    {
+        var orderFile = Path.Combine(Path.GetTempPath(), $"symmetry-profile-order-{Environment.ProcessId}-{modelName}.bin");
+        try
+        {
+            EpochBench.WriteOrder(orderFile, order);
+            string[] args =
+            [
+                "--model", modelName, "--data", dataDirectory, "--order", orderFile, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                "--batch", Batch.ToString(CultureInfo.InvariantCulture), "--warmup", Warmup.ToString(CultureInfo.InvariantCulture),
+                "--profile", Steps.ToString(CultureInfo.InvariantCulture),
+            ];
+            var split = Harness.PeerOutput("epoch.py", args, threads) ?? "unavailable (install python3-torch: dotnet fsi build.fsx setup)";
+            Console.WriteLine($"bench: {Name} {modelName} peer ms/step (cpu): {split}");
+        }
+        finally
+        {
+            File.Delete(orderFile);
         }
     }
 

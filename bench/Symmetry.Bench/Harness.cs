@@ -95,6 +95,17 @@ internal static class Harness
     /// null (with the reason on stderr) when python3-torch is not there or the peer fails.</summary>
     private static double? RunPeer(string script, string[] args, int threads)
     {
+        if (PeerOutput(script, args, threads) is not { } text) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
+        Console.Error.WriteLine($"peer {script} printed '{text}', not a number");
+        return null;
+    }
+
+    /// <summary>Runs bench/peers/<paramref name="script"/> with /usr/bin/python3 under the same thread count and
+    /// allocator settings as ours; its trimmed stdout, or null (with the reason on stderr) when python3-torch is not
+    /// there or the peer fails.</summary>
+    public static string? PeerOutput(string script, string[] args, int threads)
+    {
         var path = FindPeer(script);
         if (path is null)
         {
@@ -134,10 +145,7 @@ internal static class Harness
                 Console.Error.WriteLine($"peer {script} failed ({process.ExitCode}): {errors.Trim()}");
             return null;
         }
-        var text = stdout.Trim();
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
-        Console.Error.WriteLine($"peer {script} printed '{text}', not a number");
-        return null;
+        return stdout.Trim();
     }
 
     private static string? FindPeer(string script)

@@ -20,6 +20,7 @@ import gzip
 import math
 import os
 import struct
+import time
 
 import numpy as np
 import torch
@@ -80,6 +81,46 @@ class MnistCnn(nn.Module):
 MODELS = {"lenet-300-100": Lenet300100, "mnist-cnn": MnistCnn}
 
 
+PHASES = ["gather", "forward", "backward", "grad-norm", "adam", "zero-grad", "loss-read"]
+
+
+def profile(model, params, optimizer, images, labels, order, args):
+    """The step split into epoch-profile's phases (process CPU ms per step, after args.warmup steps), in its order:
+    gather, forward to the loss, backward, the global gradient norm with its host read, the Adam step, dropping the
+    gradients, reading the loss back."""
+    model.train()
+    totals = [0.0] * len(PHASES)
+    for b in range(args.warmup + args.profile):
+        t = [time.process_time()]
+        idx = order[b * args.batch:(b + 1) * args.batch]
+        x = images.index_select(0, idx)
+        y = labels.index_select(0, idx)
+        t.append(time.process_time())
+        loss = F.cross_entropy(model(x), y)
+        t.append(time.process_time())
+        loss.backward()
+        t.append(time.process_time())
+        squared = None
+        for p in params:
+            if p.grad is None:
+                continue
+            s = p.grad.square().sum()
+            squared = s if squared is None else squared + s
+        math.sqrt(squared.item())
+        t.append(time.process_time())
+        optimizer.step()
+        t.append(time.process_time())
+        optimizer.zero_grad(set_to_none=True)
+        t.append(time.process_time())
+        loss.item()
+        t.append(time.process_time())
+        if b >= args.warmup:
+            for i in range(len(PHASES)):
+                totals[i] += t[i + 1] - t[i]
+    parts = " ".join(f"{p}={1e3 * v / args.profile:.3f}" for p, v in zip(PHASES, totals))
+    return f"{parts} total={1e3 * sum(totals) / args.profile:.3f}"
+
+
 def main():
     parser = _timing.parser(iters=1, repeats=2, warmup=20, iters_help="epochs per timed repeat", warmup_help="warm-up steps")
     parser.add_argument("--model", choices=sorted(MODELS), required=True)
@@ -87,6 +128,8 @@ def main():
     parser.add_argument("--order", required=True, help="int64 little-endian sample indices of the epoch")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--profile", type=int, default=0,
+                        help="instead of timing epochs, time this many steps phase by phase (epoch-profile's split)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -126,6 +169,10 @@ def main():
             grad_norm_sum += math.sqrt(squared.item())
             optimizer.step()
             loss.item()
+
+    if args.profile > 0:
+        print(profile(model, params, optimizer, images, labels, order, args))
+        return
 
     epoch(min(args.warmup, batches))
 
