@@ -218,7 +218,7 @@ let ``missing CIFAR-10 batch is refused, naming the file`` () =
 let ``readers leave no tensor behind`` () =
     use dir = new TempDir()
     writeCifar dir.Path (Random 4) [| 1; 2; 1; 1; 1 |] 2 |> ignore
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         use train = loadCifar dir.Path true

@@ -107,7 +107,7 @@ let ``the test loader is sequential 0..N-1 in every epoch`` (seed: uint64) (NonN
 let ``batches live in the caller's scope, are released as the loop moves on, and nothing leaks`` () =
     use data = indexed 50
     let loader = DataLoader(data, 8, shuffle = true, seed = 3UL, augmentation = Augmentation.Cifar)
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     let during = ResizeArray()
     do
         use outer = torch.NewDisposeScope()
@@ -125,7 +125,7 @@ let ``batches live in the caller's scope, are released as the loop moves on, and
 let ``an abandoned epoch releases its current batch`` () =
     use data = indexed 30
     let loader = DataLoader(data, 4, shuffle = true, seed = 9UL)
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         let struct (x, _) = loader.Epoch 2 |> Seq.head
@@ -273,7 +273,7 @@ let ``statistics with a zero std or the wrong channel count are refused`` () =
 
 [<Test>]
 let ``a TensorDataset owns its tensors: shapes, Take, and dispose frees them`` () =
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         use data = indexed 9

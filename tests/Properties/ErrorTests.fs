@@ -30,7 +30,7 @@ let private assertStillWorks () =
 
 [<Test>]
 let ``mm shape mismatch raises ExternalException with libtorch's message`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         let a = torch.ones([| 3L; 4L |])
@@ -68,7 +68,7 @@ let ``many errors in a row keep the process healthy`` () =
 
 [<Test>]
 let ``an out-of-memory-sized allocation raises ExternalException and the process keeps working`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     let e = expectTorchError (fun () -> torch.empty([| 1L <<< 40; 1L <<< 20 |]) |> ignore)
     Assert.That(e.Message, Is.Not.Empty)
     Assert.That(firstLine e.Message, Does.Contain "can't allocate memory")
@@ -122,7 +122,7 @@ let ``reading a Float32 tensor as double raises a clear ArgumentException`` () =
 [<Test>]
 let ``an array with a shape that does not hold the data raises ArgumentException`` () =
     use scope = torch.NewDisposeScope()
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     throws<ArgumentException> (fun () -> torch.tensor([| 1.0; 2.0; 3.0 |], ReadOnlySpan<int64>([| 2L; 2L |])) |> ignore)
     |> ignore
     throws<ArgumentException> (fun () -> tensorF64 [| 2L; 2L |] [| 1.0; 2.0; 3.0 |] |> ignore) |> ignore

@@ -274,7 +274,7 @@ let ``generating and dropping masks leaks no tensor`` () =
         use scope = torch.NewDisposeScope()
         use g = Generators.Create 4UL
         model.call(torch.randn([| 2L; 6L; 1L; 1L |], generator = g)).sum().backward()
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     for t in allTypes do
         use m = ModelMasks.Create(model, t, 0.4, 2UL)
         use p = MaskPropagation.Propagate(model, m, removeUnitsWithoutOutputs = true)

@@ -35,7 +35,7 @@ let private isCurrent (scope: DisposeScope) =
 [<Test>]
 let ``10,000 training steps in their own scopes leave no tensor and no RSS growth`` () =
     settle ()
-    let liveBefore = TorchRuntime.LiveTensors
+    let liveBefore = TestSupport.liveTensorsSettled ()
     let batch, inputs, classes, lr = 16L, 8L, 4L, 0.1
     do
         use outer = torch.NewDisposeScope()
@@ -64,7 +64,7 @@ let ``10,000 training steps in their own scopes leave no tensor and no RSS growt
         let firstLoss = step ()
         for _ in 1 .. 499 do
             step () |> ignore
-        let liveInLoop = TorchRuntime.LiveTensors
+        let liveInLoop = TestSupport.liveTensorsSettled ()
         let rssBefore = residentBytes ()
         let mutable lastLoss = 0.0
         for _ in 1 .. 10_000 do
@@ -79,7 +79,7 @@ let ``10,000 training steps in their own scopes leave no tensor and no RSS growt
 
 [<Test>]
 let ``a scope frees every tensor created in it, in-place results and gradients included`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         let x = torch.ones([| 3L |]).requires_grad_()
@@ -96,7 +96,7 @@ let ``a scope frees every tensor created in it, in-place results and gradients i
 
 [<Test>]
 let ``MoveToOuterDisposeScope keeps a tensor alive past its scope, owned by the enclosing scope`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     let survivor =
         use outer = torch.NewDisposeScope()
         let returned =
@@ -117,7 +117,7 @@ let ``MoveToOuterDisposeScope keeps a tensor alive past its scope, owned by the 
 
 [<Test>]
 let ``MoveToOuterDisposeScope from the outermost scope and DetachFromDisposeScope hand the tensor to the caller`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     let a, b =
         use scope = torch.NewDisposeScope()
         let a = torch.ones([| 2L |]).MoveToOuterDisposeScope()
@@ -133,7 +133,7 @@ let ``MoveToOuterDisposeScope from the outermost scope and DetachFromDisposeScop
 
 [<Test>]
 let ``nested scopes free only their own tensors`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     use outer = torch.NewDisposeScope()
     let a = torch.ones([| 2L |])
     let b, c =
@@ -157,7 +157,7 @@ let ``nested scopes free only their own tensors`` () =
 
 [<Test>]
 let ``a disposed tensor is not disposed again by its scope`` () =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         let x = torch.ones([| 2L |])

@@ -287,7 +287,7 @@ let ``an unknown name lists the known names`` () =
 [<Test>]
 let ``an input too small fails at construction with the layer and the smallest size`` () =
     settleLiveTensors ()
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     let e = argumentError "conv13 on 28x28" (fun () -> ModelZoo.Create("conv13", mnist, null) |> ignore)
     TestContext.Out.WriteLine e.Message
     TestSupport.contains "conv13" e.Message

@@ -249,7 +249,7 @@ let private saveModel (dir: string) (m: Model) =
 let ``save then load gives back names in order, dtypes, shapes, exact bytes and metadata`` () =
     Prop.forAll (Arb.fromGen genModel) (fun m ->
         withTempDir (fun dir ->
-            let live = TorchRuntime.LiveTensors
+            let live = TestSupport.liveTensorsSettled ()
             let path = saveModel dir m
             do
                 use loaded = SafeTensors.Load path
@@ -344,7 +344,7 @@ let ``disposing the loaded file frees its tensors`` () =
         do
             use scope = torch.NewDisposeScope()
             SafeTensors.Save(path, pairs [ "x", torch.ones([| 2L |]); "y", torch.ones([| 3L |]) ], null)
-        let live = TorchRuntime.LiveTensors
+        let live = TestSupport.liveTensorsSettled ()
         let loaded =
             use scope = torch.NewDisposeScope()
             SafeTensors.Load path // created inside a scope, but owned by the returned object
@@ -396,7 +396,7 @@ let ``files of the reference implementation load, older unpadded headers include
 
 /// Loading `path` fails with a SafeTensorsException that names the file and says `fragment`.
 let private expectLoadError (path: string) (fragment: string) =
-    let live = TorchRuntime.LiveTensors
+    let live = TestSupport.liveTensorsSettled ()
     let e = expectThrows<SafeTensorsException> (fun () -> (SafeTensors.Load path).Dispose())
     assertEq "FilePath" path e.FilePath
     contains e.Message path

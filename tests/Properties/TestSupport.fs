@@ -95,6 +95,14 @@ let assertArrayEqual<'T when 'T: equality> (what: string) (expected: 'T[]) (actu
     if expected <> actual then
         Assert.Fail(sprintf "%s:\nexpected %A\nactual   %A" what expected actual)
 
+/// TorchSharp's live-tensor count after collecting garbage and running pending finalizers: the baseline of a leak
+/// check, so that wrappers left to the finalizer by earlier tests cannot move the count during the checked block.
+let liveTensorsSettled () =
+    GC.Collect()
+    GC.WaitForPendingFinalizers()
+    GC.Collect()
+    Symmetry.Torch.TorchRuntime.LiveTensors
+
 /// True when two states have the same names, in the same order, and bit-identical tensors (shape, dtype, values).
 let identicalStates (a: Symmetry.Torch.NamedTensors) (b: Symmetry.Torch.NamedTensors) =
     use scope = torch.NewDisposeScope()

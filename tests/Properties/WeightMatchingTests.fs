@@ -135,7 +135,7 @@ let ``apply, matching and interpolation leave no tensor behind`` () =
     use model = ModelZoo.Create("cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1), null)
     let spec = PermutationSpec.For model
     use a = StateDicts.Copy model
-    let before = TorchRuntime.LiveTensors
+    let before = TestSupport.liveTensorsSettled ()
     do
         use scope = torch.NewDisposeScope()
         use g = Generators.Create 5UL
