@@ -118,7 +118,9 @@ internal static class RunVerbs
         foreach (var config in configs) WeightSymmetryDriver.Preflight(config, session.Data(config.Data));
         var driver = new WeightSymmetryDriver(session.OpenStore(parse.GetValue(Database)!), session.Data, device)
         {
-            OnEvaluation = verbose ? (id, m) => Console.WriteLine($"  {id} {Core.Training.ConsoleProgress.Describe(m)}") : null,
+            CallbacksFor = verbose
+                ? id => [Core.Training.Callbacks.OnEvaluation((_, m) => Console.WriteLine($"  {id} {Core.Training.ConsoleProgress.Describe(m)}"))]
+                : null,
         };
         var results = new List<(WeightSymmetryConfig, RunOutcome)>();
         for (var i = 0; i < configs.Count; i++)

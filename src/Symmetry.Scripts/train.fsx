@@ -56,8 +56,7 @@ if checkpoint <> "" && File.Exists checkpoint then
     TrainingCheckpoint.Restore(trainer, checkpoint) |> ignore
     printfn "resumed from %s at epoch %d" checkpoint trainer.Epoch
 if checkpoint <> "" then
-    trainer.AddCallback { new ITrainingCallback with
-                            member _.OnEpochEnd(t, _) = TrainingCheckpoint.Save(t, checkpoint) }
+    trainer.AddCallback(Callbacks.OnEpochEnd(fun t _ -> TrainingCheckpoint.Save(t, checkpoint)))
 
 printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.parameters() |> Seq.sumBy (fun p -> p.numel())) (describeRuntime device)
 printfn "%s lr %g, weight decay %g, batch %d, schedule %s, %d epochs, seed %d, crop padding %d, flip %g"

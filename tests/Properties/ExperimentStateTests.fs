@@ -77,7 +77,7 @@ let ``realising a recorded state loads it instead of recomputing`` () =
         Assert.That(first.Computed, Is.EqualTo 4, "init, train, prune and reinit are computed once")
         let trainedEpochs = ref 0
         let second = Realizer(store, directory, (fun _ -> failwith "a load must not touch the data"))
-        second.OnTrainingEpoch <- System.Action<_, _>(fun _ _ -> trainedEpochs.Value <- trainedEpochs.Value + 1)
+        second.CallbacksFor <- (fun _ -> Seq.singleton (Symmetry.Core.Training.Callbacks.OnEpochEnd(fun _ _ -> trainedEpochs.Value <- trainedEpochs.Value + 1)))
         use b = second.Realize ticket
         Assert.That((second.Computed, second.Loaded, trainedEpochs.Value), Is.EqualTo((0, 1, 0)))
         TestSupport.assertArrayEqual "weights" (weights a) (weights b)

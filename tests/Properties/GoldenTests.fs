@@ -259,7 +259,7 @@ let private twoBatches (x: Tensor) (y: Tensor) (batch: int64) =
 type private LossRecorder() =
     member val Losses = ResizeArray<float>()
     interface ITrainingCallback with
-        member this.OnStep(_, loss) = this.Losses.Add loss
+        member this.OnStep(_, loss) = this.Losses.Add(loss.ToDouble())
 
 [<TestCase("mnist-fc")>]
 [<TestCase("mnist-cnn")>]

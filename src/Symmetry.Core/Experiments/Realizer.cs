@@ -38,8 +38,8 @@ public sealed class Realizer
     public int Computed { get; private set; }
     /// <summary>States loaded from the store by this realizer.</summary>
     public int Loaded { get; private set; }
-    /// <summary>Told after each training epoch of a train recipe (state, trainer).</summary>
-    public Action<ExperimentState, Trainer>? OnTrainingEpoch { get; set; }
+    /// <summary>Extra callbacks for the trainer of a train recipe, given the state being made; null for none.</summary>
+    public Func<ExperimentState, IEnumerable<ITrainingCallback>>? CallbacksFor { get; set; }
 
     /// <summary>The model of <paramref name="state"/>; the caller owns (and disposes) it.</summary>
     public ZooModel Realize(ExperimentState state)
@@ -133,8 +133,9 @@ public sealed class Realizer
             var other => throw new ArgumentException($"unknown optimizer '{other}': use adam or sgd"),
         };
         var options = new TrainerOptions { Epochs = recipe.Epochs, Seed = recipe.Seed, Device = Device, EvaluateTrainSet = false };
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, recipe.BatchSize, recipe.Seed), options);
-        trainer.Run(afterEpoch: (t, _) => OnTrainingEpoch?.Invoke(state, t));
+        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, recipe.BatchSize, recipe.Seed), options,
+            callbacks: CallbacksFor?.Invoke(state));
+        trainer.Run();
         model.to(CPU);
     }
 

@@ -4,13 +4,15 @@ namespace Symmetry.Core.Training;
 /// a no-op default.</summary>
 public interface ITrainingCallback
 {
-    /// <summary>After each optimizer step.</summary>
-    void OnStep(Trainer trainer, double loss) { }
+    /// <summary>After each optimizer step, with the step's loss as a 0-d tensor on the training device, valid only
+    /// during the call: reading it (<c>loss.item&lt;float&gt;()</c>) is a host sync, so only callbacks that need it pay.</summary>
+    void OnStep(Trainer trainer, TorchSharp.torch.Tensor loss) { }
 
     /// <summary>After each evaluation.</summary>
     void OnEvaluation(Trainer trainer, TrainingMetrics metrics) { }
 
-    /// <summary>After each epoch (and its evaluation and checkpoint).</summary>
+    /// <summary>After each epoch and its evaluation, in list order (a checkpointing callback goes after any callback
+    /// that changes the model at epoch ends, such as a pruning schedule).</summary>
     void OnEpochEnd(Trainer trainer, int epoch) { }
 
     /// <summary>Asked after each evaluation; true ends training early.</summary>

@@ -48,6 +48,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly List<ITrainingCallback> callbacks;
     private readonly NamedTensors initialParameters;
+    private Tensor? gradientNormSum;
 
     /// <summary>Prepares training; θ₀ is the model's parameters now.</summary>
     /// <param name="model">The model (build <paramref name="optimizer"/> on its parameters after moving it to the device).</param>
@@ -85,8 +86,17 @@ public sealed class Trainer : IDisposable
     public int Epoch { get; internal set; }
     /// <summary>Optimizer steps taken.</summary>
     public long Step { get; internal set; }
-    /// <summary>Σ of the global gradient norm over all steps.</summary>
-    public double CumulativeGradientNorm { get; internal set; }
+    /// <summary>Σ of the global gradient norm over all steps. Accumulated on the training device in float64, so a step
+    /// never waits for the device; reading it is the one host sync.</summary>
+    public double CumulativeGradientNorm
+    {
+        get => gradientNormSum?.item<double>() ?? 0;
+        internal set
+        {
+            gradientNormSum?.Dispose();
+            gradientNormSum = tensor(value, ScalarType.Float64, Options.Device).DetachFromDisposeScope();
+        }
+    }
     /// <summary>Training seconds so far (across resumes).</summary>
     public double WallSeconds { get; internal set; }
     /// <summary>Every evaluation so far in this process.</summary>
@@ -102,8 +112,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Adds a callback.</summary>
     public void AddCallback(ITrainingCallback callback) => callbacks.Add(callback);
 
-    /// <summary>Trains from the current epoch up to <see cref="TrainerOptions.Epochs"/>; returns the last metrics.</summary>
-    public TrainingMetrics? Run(Action<Trainer, int>? afterEpoch = null)
+    /// <summary>Trains from the current epoch up to <see cref="TrainerOptions.Epochs"/>; returns the last metrics.
+    /// Everything else (checkpoints, pruning schedules, metrics to a store, progress) is a callback.</summary>
+    public TrainingMetrics? Run()
     {
         TrainingMetrics? last = History.LastOrDefault();
         var batchesPerEpoch = (long?)null;
@@ -116,10 +127,9 @@ public sealed class Trainer : IDisposable
             EpochProgress = (0, batchesPerEpoch);
             foreach (var batch in Data.TrainBatches(Epoch))
             {
-                var loss = TrainStep(batch);
                 done++;
                 EpochProgress = (done, batchesPerEpoch);
-                foreach (var callback in callbacks) callback.OnStep(this, loss);
+                TrainStep(batch);
                 if (!Options.ScheduleEachEpoch) Scheduler?.Step();
                 if (Options.EvaluateEverySteps > 0 && Step % Options.EvaluateEverySteps == 0)
                 {
@@ -134,7 +144,6 @@ public sealed class Trainer : IDisposable
             Epoch++;
             if (Options.ScheduleEachEpoch) Scheduler?.Step();
             if (Options.EvaluateEachEpoch) last = Evaluate(Epoch);
-            afterEpoch?.Invoke(this, Epoch);
             foreach (var callback in callbacks) callback.OnEpochEnd(this, Epoch);
             if (StopRequested()) break;
         }
@@ -143,7 +152,7 @@ public sealed class Trainer : IDisposable
 
     private bool StopRequested() => callbacks.Any(c => c.ShouldStop(this));
 
-    private double TrainStep(Batch batch)
+    private void TrainStep(Batch batch)
     {
         using var scope = NewDisposeScope();
         var device = Options.Device;
@@ -161,14 +170,19 @@ public sealed class Trainer : IDisposable
             var square = grad.square().sum();
             squaredNorm = squaredNorm is null ? square : squaredNorm + square;
         }
-        CumulativeGradientNorm += squaredNorm is null ? 0 : Math.Sqrt(squaredNorm.ToDouble());
+        if (squaredNorm is not null)
+        {
+            gradientNormSum ??= zeros(Array.Empty<long>(), ScalarType.Float64, Options.Device).DetachFromDisposeScope();
+            // sqrt in float64 of the float32 sum, added in float64: the same IEEE operations as on the host.
+            gradientNormSum.add_(squaredNorm.to(ScalarType.Float64).sqrt());
+        }
         Optimizer.step();
         zoo?.ApplyMask();
         // Drop the gradients (PyTorch's set_to_none) rather than zeroing them in place as the optimizer's zero_grad
         // does: the next backward writes fresh ones, so nothing is read back and zeroing is work for nothing.
         Model.zero_grad(set_to_none: true);
         Step++;
-        return loss.ToDouble();
+        foreach (var callback in callbacks) callback.OnStep(this, loss);
     }
 
     /// <summary>Evaluates now, records the metrics in <see cref="History"/> and tells the callbacks.</summary>
@@ -227,6 +241,11 @@ public sealed class Trainer : IDisposable
         foreach (var (name, tensor) in initialParameters) tensor.copy_(saved[name]);
     }
 
-    /// <summary>Frees θ₀ (the model and optimizer belong to the caller).</summary>
-    public void Dispose() => initialParameters.Dispose();
+    /// <summary>Frees θ₀ and the gradient-norm sum (the model and optimizer belong to the caller).</summary>
+    public void Dispose()
+    {
+        initialParameters.Dispose();
+        gradientNormSum?.Dispose();
+        gradientNormSum = null;
+    }
 }

@@ -24,8 +24,8 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
 {
     private readonly Device device = DeviceCheck.Require(device ?? DefaultDevice());
 
-    /// <summary>Called after each evaluation of the running run (for progress display).</summary>
-    public Action<string, TrainingMetrics>? OnEvaluation { get; set; }
+    /// <summary>Extra callbacks for a run's trainer, given its run id (progress display, logging); null for none.</summary>
+    public Func<string, IEnumerable<ITrainingCallback>>? CallbacksFor { get; set; }
 
     /// <summary>Checks that <paramref name="config"/> can run on <paramref name="splits"/> (the model builds for the input
     /// shape and the mask is possible for every layer) without writing anything; throws what <see cref="Run"/> would.</summary>
@@ -69,8 +69,14 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             ? optim.SGD(parameters, config.LearningRate, weight_decay: config.WeightDecay)
             : optim.Adam(parameters, config.LearningRate, weight_decay: config.WeightDecay);
         var options = new TrainerOptions { Epochs = config.Epochs, Seed = config.Seed, Device = device };
+        // Epoch ends: prune on schedule first, then checkpoint the pruned state.
+        ITrainingCallback[] callbacks =
+        [
+            new StoreMetrics(store, runId), new ScheduledPruning(config, model), new EpochCheckpoints(store, runId),
+            .. CallbacksFor?.Invoke(runId) ?? [],
+        ];
         using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.BatchSize, config.Seed), options,
-            callbacks: [new StoreMetrics(store, runId, OnEvaluation)]);
+            callbacks: callbacks);
         int? resumedFrom = null;
         if (store.LatestCheckpoint(runId) is { } checkpoint)
         {
@@ -78,13 +84,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             resumedFrom = trainer.Epoch;
         }
         else PruneIfScheduled(config, model, epoch: 0);
-        trainer.Run(afterEpoch: (t, epoch) =>
-        {
-            PruneIfScheduled(config, model, epoch);
-            var path = store.CheckpointPath(runId, epoch);
-            TrainingCheckpoint.Save(t, path);
-            store.RecordCheckpoint(runId, epoch, t.Step, path);
-        });
+        trainer.Run();
         if (config.Driver == DriverKind.Prune)
         {
             using var dense = new ModelMask();
@@ -198,12 +198,23 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             Stat(MaskStage.Propagated, "permutation_log10"), Stat(MaskStage.Mask, "sparsity"));
     }
 
-    private sealed class StoreMetrics(ResultsStore store, string runId, Action<string, TrainingMetrics>? observer) : ITrainingCallback
+    private sealed class StoreMetrics(ResultsStore store, string runId) : ITrainingCallback
     {
-        public void OnEvaluation(Trainer trainer, TrainingMetrics metrics)
+        public void OnEvaluation(Trainer trainer, TrainingMetrics metrics) => store.RecordMetrics(runId, metrics);
+    }
+
+    private sealed class ScheduledPruning(WeightSymmetryConfig config, ZooModel model) : ITrainingCallback
+    {
+        public void OnEpochEnd(Trainer trainer, int epoch) => PruneIfScheduled(config, model, epoch);
+    }
+
+    private sealed class EpochCheckpoints(ResultsStore store, string runId) : ITrainingCallback
+    {
+        public void OnEpochEnd(Trainer trainer, int epoch)
         {
-            store.RecordMetrics(runId, metrics);
-            observer?.Invoke(runId, metrics);
+            var path = store.CheckpointPath(runId, epoch);
+            TrainingCheckpoint.Save(trainer, path);
+            store.RecordCheckpoint(runId, epoch, trainer.Step, path);
         }
     }
 }
