@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Symmetry.Core.Experiments.WeightSymmetry;
+using Symmetry.Core.Models;
+using Symmetry.Core.Training;
 using Symmetry.Torch;
 
 namespace Symmetry.Cli;
@@ -20,11 +22,21 @@ internal static class RunVerbs
     private static readonly Option<string?> Widths = new("--widths") { Description = "hidden widths, e.g. 16,16,16" };
     private static readonly Option<double> Dropout = new("--dropout") { Description = "dropout after hidden layers" };
     private static readonly Option<bool> BatchNorm = new("--batch-norm") { Description = "BatchNorm after hidden layers" };
-    private static readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 10 };
-    private static readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 128 };
-    private static readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => 0.01 };
-    private static readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => 1e-5 };
-    private static readonly Option<string> Optimizer = new("--optimizer") { DefaultValueFactory = _ => "adam", Description = "adam or sgd" };
+    // Training flags override the recipe; their defaults are the recipe's, stated once in TrainingRecipes.
+    private static readonly Option<string> Recipe = new("--recipe")
+    {
+        DefaultValueFactory = _ => DefaultRecipe,
+        Description = $"training recipe, overridden by the flags below: {string.Join(", ", TrainingRecipes.Names)} ({DefaultRecipe}: {TrainingRecipes.Named(DefaultRecipe).Describe()})",
+    };
+    private static readonly Option<int?> Epochs = new("--epochs") { Description = "epochs (default: the recipe's)" };
+    private static readonly Option<int?> Batch = new("--batch") { Description = "batch size (default: the recipe's)" };
+    private static readonly Option<double?> LearningRate = new("--lr") { Description = "learning rate (default: the recipe's)" };
+    private static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "weight decay (default: the recipe's; decoupled for adamw)" };
+    private static readonly Option<string?> Optimizer = new("--optimizer") { Description = $"{string.Join(" | ", OptimizerSettings.Names)} (default: the recipe's)" };
+    private static readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum" };
+    private static readonly Option<bool?> Nesterov = new("--nesterov") { Description = "SGD Nesterov momentum" };
+    private static readonly Option<string?> ScheduleName = new("--schedule") { Description = $"{string.Join(" | ", ScheduleSettings.Names)} (default: the recipe's)" };
+    private static readonly Option<bool> MaskOutputLayer = new("--mask-output-layer") { Description = "mask the output layer too (the original never does)" };
     private static readonly Option<string> SeedsOption = new("--seeds") { DefaultValueFactory = _ => "42", Description = "seeds: 0..4, 1,5,9" };
     private static readonly Option<ulong?> MaskSeed = new("--mask-seed") { Description = "fixed mask seed (default: each run's seed)" };
     private static readonly Option<string?> Mask = new("--mask") { Description = "mask type: random, bernoulli, symmetric, per-neuron, per-neuron-no-input-ablation" };
@@ -40,7 +52,9 @@ internal static class RunVerbs
     private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => "0,1" };
     private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => "0.5,0.75,0.875" };
     private static readonly Option<string?> SweepMasks = new("--masks") { Description = "mask types (default: all)" };
-    private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2 };
+    private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2, Description = $"epochs of the {DefaultRecipe} recipe" };
+
+    private const string DefaultRecipe = "seed-000";
 
     internal static void AddCommon(Command command)
     {
@@ -50,8 +64,9 @@ internal static class RunVerbs
     internal static Command Run()
     {
         var command = new Command("run", "run a weight-symmetry driver for one or more seeds") { Driver };
-        foreach (var option in new Option[] { Model, Widths, Dropout, BatchNorm, Epochs, Batch, LearningRate, WeightDecay, Optimizer,
-                     SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, Budget, Depth, WidthMultiplier, SparseInit, NoPropagate })
+        foreach (var option in new Option[] { Model, Widths, Dropout, BatchNorm, Recipe, Epochs, Batch, LearningRate, WeightDecay, Optimizer,
+                     Momentum, Nesterov, ScheduleName, SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, Budget, Depth,
+                     WidthMultiplier, SparseInit, NoPropagate, MaskOutputLayer })
             command.Options.Add(option);
         AddCommon(command);
         command.SetAction(parse => Guarded(() =>
@@ -64,11 +79,9 @@ internal static class RunVerbs
                 Dropout = parse.GetValue(Dropout),
                 BatchNorm = parse.GetValue(BatchNorm),
                 Data = parse.GetValue(DataPath),
-                Epochs = parse.GetValue(Epochs),
-                BatchSize = parse.GetValue(Batch),
-                LearningRate = parse.GetValue(LearningRate),
-                WeightDecay = parse.GetValue(WeightDecay),
-                Optimizer = parse.GetValue(Optimizer)!,
+                Training = TrainingRecipes.Named(parse.GetValue(Recipe)!).Override(parse.GetValue(Optimizer), parse.GetValue(LearningRate),
+                    parse.GetValue(WeightDecay), parse.GetValue(Momentum), parse.GetValue(Nesterov), parse.GetValue(ScheduleName),
+                    parse.GetValue(Batch), parse.GetValue(Epochs)),
                 MaskType = parse.GetValue(Mask),
                 Sparsity = parse.GetValue(Sparsity),
                 SparsityRange = parse.GetValue(SparsityRange) is { } r ? SeedList.ParseDoubles(r, "sparsity range") : null,
@@ -78,6 +91,7 @@ internal static class RunVerbs
                 WidthMultiplier = parse.GetValue(WidthMultiplier),
                 SparseInit = parse.GetValue(SparseInit),
                 Propagate = !parse.GetValue(NoPropagate),
+                MaskOutputLayer = parse.GetValue(MaskOutputLayer),
             };
             var fixedMaskSeed = parse.GetValue(MaskSeed);
             var configs = SeedList.Parse(parse.GetValue(SeedsOption)!)
@@ -96,7 +110,8 @@ internal static class RunVerbs
         {
             var template = new WeightSymmetryConfig
             {
-                Model = "mnist-fc", Widths = [16, 16, 16, 16, 16, 16], Epochs = parse.GetValue(SweepEpochs), Data = parse.GetValue(DataPath),
+                Model = "mnist-fc", Widths = [16, 16, 16, 16, 16, 16], Data = parse.GetValue(DataPath),
+                Training = TrainingRecipes.Named(DefaultRecipe) with { Epochs = parse.GetValue(SweepEpochs) },
             };
             var masks = parse.GetValue(SweepMasks) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
             var configs = WeightSymmetrySweep.Configs(template, masks,

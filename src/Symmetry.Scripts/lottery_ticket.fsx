@@ -14,7 +14,7 @@ open Symmetry.Core.Training
 open Symmetry.Core.Experiments
 
 let rounds = int (argOr "rounds" "3")
-let train = TrainRecipe(Epochs = int (argOr "epochs" "1"), LearningRate = 1e-3, Seed = 7UL)
+let train = TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = int (argOr "epochs" "1")), Seed = 7UL)
 setThreads (int (argOr "threads" "1"))
 
 do

@@ -1,9 +1,10 @@
 // Trains a zoo model on the default data (Fashion-MNIST) or --data DIR, with progress; ends with test_accuracy=<value>.
 // (Top-level values live until the script ends; the process frees them.)
-// dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 --epochs 10 [--optimizer adam|sgd] [--lr 1e-3]
-//   [--weight-decay 0] [--batch 128] [--seed 42] [--threads 2] [--device cpu|cuda] [--schedule none|cosine]
+// dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 [--recipe generic|seed-000|open-lth-lenet|mnist-cnn]
+//   [--epochs N] [--optimizer adam|adamw|sgd] [--lr X] [--weight-decay X] [--momentum X] [--nesterov true]
+//   [--batch N] [--schedule constant|cosine] [--seed 42] [--threads 2] [--device cpu|cuda]
 //   [--crop-padding 0] [--flip 0] [--checkpoint results/train.safetensors]
-// Flags override the model's recipe below, which overrides the generic defaults shown above.
+// Flags override the recipe (default: the model's, TrainingRecipes.For; generic: Adam 1e-3, batch 128, 10 epochs).
 #load "_prelude.fsx"
 open System.IO
 open _prelude
@@ -14,20 +15,19 @@ open Symmetry.Core.Models
 open Symmetry.Core.Training
 
 let modelName = argOr "model" "lenet-300-100"
-/// Per-model defaults where the generic ones fall short: mnist-cnn (16k parameters, global pooling) needs a larger
-/// step, smaller batches and annealing to reach 0.90 on Fashion-MNIST (measured in README).
+/// The model's recipe (TrainingRecipes.For: mnist-cnn has its own, measured in the README) or --recipe NAME;
+/// flags override single fields.
 let recipe =
-    match modelName with
-    | "mnist-cnn" -> Map [ "lr", "0.01"; "batch", "64"; "schedule", "cosine"; "epochs", "15" ]
-    | _ -> Map.empty
-let setting name fallback = argOr name (recipe |> Map.tryFind name |> Option.defaultValue fallback)
-let epochs = int (setting "epochs" "10")
+    let named = match argOr "recipe" "" with "" -> TrainingRecipes.For modelName | name -> TrainingRecipes.Named name
+    let number name = match argOr name "" with "" -> System.Nullable() | text -> System.Nullable(float text)
+    let count name = match argOr name "" with "" -> System.Nullable() | text -> System.Nullable(int text)
+    named.Override(
+        optimizer = (match argOr "optimizer" "" with "" -> null | name -> name),
+        learningRate = number "lr", weightDecay = number "weight-decay", momentum = number "momentum",
+        nesterov = (match argOr "nesterov" "" with "" -> System.Nullable() | text -> System.Nullable(bool.Parse text)),
+        schedule = (match argOr "schedule" "" with "" -> null | name -> name),
+        batchSize = count "batch", epochs = count "epochs")
 let seed = uint64 (argOr "seed" "42")
-let batch = int (setting "batch" "128")
-let lr = float (setting "lr" "1e-3")
-let optimizerName = argOr "optimizer" "adam"
-let scheduleName = setting "schedule" "none"
-let weightDecay = float (argOr "weight-decay" "0")
 let augmentation = Augmentation(int (argOr "crop-padding" "0"), float (argOr "flip" "0"))
 let device = match argOr "device" "" with "" -> defaultDevice () | text -> parseDevice text
 let checkpoint = argOr "checkpoint" ""
@@ -40,18 +40,9 @@ let init = Generators.ForPurpose(seed, "init")
 let model = ModelZoo.Create(modelName, config, init)
 // Moving makes new Parameter objects: the optimizer is built after it.
 model.``to``(device) |> ignore
-let optimizer: torch.optim.Optimizer =
-    match optimizerName with
-    | "sgd" -> torch.optim.SGD(model.parameters(), lr, momentum = 0.9, weight_decay = weightDecay) :> torch.optim.Optimizer
-    | "adam" -> torch.optim.Adam(model.parameters(), lr, weight_decay = weightDecay) :> torch.optim.Optimizer
-    | other -> failwithf "unknown optimizer '%s': use adam or sgd" other
-let data = LoaderData(splits, batch, seed, augmentation)
-let schedule =
-    match scheduleName with
-    | "none" -> null
-    | "cosine" -> Schedule.Cosine(int64 epochs)
-    | other -> failwithf "unknown schedule '%s': use none or cosine" other
-let trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = epochs, Seed = seed, Device = device), schedule)
+let optimizer = recipe.Optimizer.Create(model.parameters())
+let data = LoaderData(splits, recipe.BatchSize, seed, augmentation)
+let trainer = new Trainer(model, optimizer, data, TrainerOptions(Epochs = recipe.Epochs, Seed = seed, Device = device), recipe.Schedule.Build recipe.Epochs)
 if checkpoint <> "" && File.Exists checkpoint then
     TrainingCheckpoint.Restore(trainer, checkpoint) |> ignore
     printfn "resumed from %s at epoch %d" checkpoint trainer.Epoch
@@ -59,8 +50,7 @@ if checkpoint <> "" then
     trainer.AddCallback(Callbacks.OnEpochEnd(fun t _ -> TrainingCheckpoint.Save(t, checkpoint)))
 
 printfn "%s on %s: %d parameters, %s" modelName splits.Name (model.parameters() |> Seq.sumBy (fun p -> p.numel())) (describeRuntime device)
-printfn "%s lr %g, weight decay %g, batch %d, schedule %s, %d epochs, seed %d, crop padding %d, flip %g"
-    optimizerName lr weightDecay batch scheduleName epochs seed augmentation.CropPadding augmentation.FlipProbability
+printfn "%s, seed %d, crop padding %d, flip %g" (recipe.Describe()) seed augmentation.CropPadding augmentation.FlipProbability
 let last = ConsoleProgress.Run(trainer, modelName)
 match last with
 | null -> printfn "no epoch left to train (checkpoint already at epoch %d)" trainer.Epoch

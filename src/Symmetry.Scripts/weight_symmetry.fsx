@@ -7,11 +7,14 @@ open Symmetry.Core.Data
 open Symmetry.Core.Results
 open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Core.Permutations
+open Symmetry.Core.Models
 
 let mask = argOr "mask" "per-neuron"
 let seeds = (argOr "seeds" "0,1").Split ',' |> Array.map uint64
 let sparsities = (argOr "sparsities" "0.5,0.75,0.875").Split ',' |> Array.map float
-let template = WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |], Epochs = int (argOr "epochs" "2"))
+let template =
+    WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |],
+                         Training = TrainingRecipes.Seed000.Override(epochs = int (argOr "epochs" "2")))
 setThreads (int (argOr "threads" "1"))
 
 let dense = SymmetryCount.Summarize(template.Widths)

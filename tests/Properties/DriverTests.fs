@@ -158,7 +158,8 @@ let ``the JSON summary has the original code's keys and the run's values`` () =
     use splits = DataSets.Load data
     let driver = WeightSymmetryDriver(store, (fun _ -> splits))
     let config = WeightSymmetryConfig(Driver = DriverKind.ShuffledMask, Widths = [| 12; 12 |], MaskType = "symmetric", Sparsity = 0.5,
-                                      Epochs = 2, BatchSize = 64, Data = data, Seed = 5UL)
+                                      Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64),
+                                      Data = data, Seed = 5UL)
     let outcome = driver.Run config
     Assert.That(outcome.Reused, Is.False)
     Assert.That((driver.Run config).Reused, Is.True, "a rerun loads the finished run")

@@ -26,30 +26,31 @@ let ``canonical JSON is independent of field order and whitespace`` () =
 
 [<Test>]
 let ``state keys are stable and independent of how the state was built`` () =
-    let viaThen = root.Then(TrainRecipe(Epochs = 2, Seed = 3UL))
+    let viaThen = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL))
     let direct = ExperimentState(Model = "mnist-fc", Config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |]),
-                                 Recipe = TrainRecipe(Seed = 3UL, Epochs = 2), Parent = ExperimentState.Initial("mnist-fc", config, 1UL))
+                                 Recipe = TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL), Parent = ExperimentState.Initial("mnist-fc", config, 1UL))
     Assert.That(viaThen.Key, Is.EqualTo direct.Key)
     Assert.That(viaThen.Key.Length, Is.EqualTo 64)
     // The key hashes the canonical JSON, which names every recipe field, defaults included.
     let json = viaThen.ToCanonicalJson()
-    for field in [ "\"learningRate\":0.01"; "\"batchSize\":128"; "\"weightDecay\":1E-05"; "\"parentKey\":\"" + root.Key + "\"" ] do
+    for field in [ "\"kind\":\"adam\""; "\"learningRate\":0.001"; "\"batchSize\":128"; "\"weightDecay\":0"; "\"beta2\":0.999"
+                   "\"schedule\":{\"kind\":\"constant\"}"; "\"parentKey\":\"" + root.Key + "\"" ] do
         Assert.That(json, Does.Contain field, "canonical JSON should carry " + field)
 
 [<Property(MaxTest = 50)>]
 let ``changing any field, a default included, changes the key`` (seed: uint64) (epochs: FsCheck.PositiveInt) =
-    let baseline = root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+    let baseline = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
     let variants =
-        [ root.Then(TrainRecipe(Epochs = epochs.Get + 1, Seed = seed))
-          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed + 1UL))
-          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, LearningRate = 0.02))
-          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, BatchSize = 64))
-          root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed, Optimizer = "sgd"))
-          ExperimentState.Initial("mnist-fc", config, 2UL).Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
-          ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
-          ExperimentState.Initial("mnist-fc", config, 1UL, "/elsewhere").Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+        [ root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get + 1), Seed = seed))
+          root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed + 1UL))
+          root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get, learningRate = 0.02), Seed = seed))
+          root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get, batchSize = 64), Seed = seed))
+          root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get, optimizer = "sgd"), Seed = seed))
+          ExperimentState.Initial("mnist-fc", config, 2UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
+          ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
+          ExperimentState.Initial("mnist-fc", config, 1UL, "/elsewhere").Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
           root.Then(PruneRecipe(Fraction = 0.2, Seed = seed)) ]
-    let same = root.Then(TrainRecipe(Epochs = epochs.Get, Seed = seed))
+    let same = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
     same.Key = baseline.Key && variants |> List.forall (fun v -> v.Key <> baseline.Key)
 
 let private syntheticSplits (_: string | null) =
@@ -71,7 +72,7 @@ let ``realising a recorded state loads it instead of recomputing`` () =
     try
         use splits = syntheticSplits null
         let store = MemoryStateStore()
-        let ticket = root.Then(TrainRecipe(Epochs = 2, Seed = 5UL)).Then(PruneRecipe(Fraction = 0.5)).Then(ReinitRecipe(Mode = "rewind"))
+        let ticket = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 5UL)).Then(PruneRecipe(Fraction = 0.5)).Then(ReinitRecipe(Mode = "rewind"))
         let first = Realizer(store, directory, (fun _ -> splits))
         use a = first.Realize ticket
         Assert.That(first.Computed, Is.EqualTo 4, "init, train, prune and reinit are computed once")

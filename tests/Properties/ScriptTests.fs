@@ -37,7 +37,7 @@ let ``train.fsx uses the generic defaults and learns a separable data set`` () =
     writeBandedMnist 1200 dir.Path
     let code, output = runTrain [ "--model"; "lenet-300-100"; "--epochs"; "2"; "--data"; dir.Path; "--threads"; "1" ]
     Assert.That(code, Is.EqualTo 0, output)
-    Assert.That(output, Does.Contain "adam lr 0.001, weight decay 0, batch 128, schedule none, 2 epochs, seed 42")
+    Assert.That(output, Does.Contain "adam lr 0.001, weight decay 0, batch 128, schedule constant, 2 epochs, seed 42")
     Assert.That(finalAccuracy output, Is.GreaterThan 0.5, output)
 
 [<Test>]
@@ -55,4 +55,4 @@ let ``train.fsx refuses an unknown schedule by name`` () =
     writeBandedMnist 100 dir.Path
     let code, output = runTrain [ "--model"; "lenet-300-100"; "--schedule"; "warm"; "--data"; dir.Path; "--threads"; "1" ]
     Assert.That(code, Is.Not.EqualTo 0)
-    Assert.That(output, Does.Contain "unknown schedule 'warm': use none or cosine")
+    Assert.That(output, Does.Contain "unknown schedule 'warm'; known schedules: constant, cosine")

@@ -11,8 +11,9 @@ namespace Symmetry.Core.Experiments;
 /// </summary>
 public sealed record ExperimentState
 {
-    /// <summary>Bumped whenever the meaning of a field changes, so old keys no longer match.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>Bumped whenever the meaning of a field changes, so old keys no longer match (2: typed training
+    /// settings in train recipes).</summary>
+    public const int SchemaVersion = 2;
 
     /// <summary>Zoo model name.</summary>
     public required string Model { get; init; }

@@ -124,17 +124,12 @@ public sealed class Realizer
     {
         var splits = data(state.Data);
         model.to(Device);
-        // Built after the move (.to makes new parameters). Adam's and SGD's weight decay is L2, added to the gradient.
-        var parameters = model.parameters().ToList();
-        using optim.Optimizer optimizer = recipe.Optimizer switch
-        {
-            "adam" => optim.Adam(parameters, recipe.LearningRate, weight_decay: recipe.WeightDecay),
-            "sgd" => optim.SGD(parameters, recipe.LearningRate, momentum: recipe.Momentum, weight_decay: recipe.WeightDecay),
-            var other => throw new ArgumentException($"unknown optimizer '{other}': use adam or sgd"),
-        };
-        var options = new TrainerOptions { Epochs = recipe.Epochs, Seed = recipe.Seed, Device = Device, EvaluateTrainSet = false };
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, recipe.BatchSize, recipe.Seed), options,
-            callbacks: CallbacksFor?.Invoke(state));
+        // Built after the move (.to makes new parameters).
+        var training = recipe.Training;
+        using var optimizer = training.Optimizer.Create(model.parameters());
+        var options = new TrainerOptions { Epochs = training.Epochs, Seed = recipe.Seed, Device = Device, EvaluateTrainSet = false };
+        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
+            training.Schedule.Build(training.Epochs), CallbacksFor?.Invoke(state));
         trainer.Run();
         model.to(CPU);
     }

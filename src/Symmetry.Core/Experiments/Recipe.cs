@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Symmetry.Core.Models;
+using Symmetry.Core.Training;
 
 namespace Symmetry.Core.Experiments;
 
@@ -25,24 +27,15 @@ public sealed record InitRecipe : Recipe
     public override string Describe() => $"init(seed {Seed})";
 }
 
-/// <summary>Train for a number of epochs (cross-entropy, the given optimizer, data order from the seed).</summary>
+/// <summary>Train with <see cref="Training"/> (cross-entropy; data order from the recipe's seed).</summary>
 public sealed record TrainRecipe : Recipe
 {
-    /// <summary>Epochs.</summary>
-    public int Epochs { get; init; } = 1;
-    /// <summary><c>adam</c> or <c>sgd</c>.</summary>
-    public string Optimizer { get; init; } = "adam";
-    /// <summary>Learning rate.</summary>
-    public double LearningRate { get; init; } = 0.01;
-    /// <summary>Weight decay (L2 for SGD and Adam).</summary>
-    public double WeightDecay { get; init; } = 1e-5;
-    /// <summary>SGD momentum.</summary>
-    public double Momentum { get; init; }
-    /// <summary>Batch size.</summary>
-    public int BatchSize { get; init; } = 128;
+    /// <summary>Optimizer, schedule, batch size and epochs.</summary>
+    public TrainingSettings Training { get; init; } = TrainingRecipes.Generic;
 
     /// <inheritdoc />
-    public override string Describe() => $"train({Epochs} ep, {Optimizer} lr {LearningRate:G3}, seed {Seed})";
+    public override string Describe() =>
+        $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed})";
 }
 
 /// <summary>Magnitude pruning of the prunable weights (Linear and Conv2d).</summary>

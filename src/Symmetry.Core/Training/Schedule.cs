@@ -24,6 +24,20 @@ public abstract class Schedule
     public static Schedule Cosine(long period, double minFactor = 0) =>
         new FuncSchedule(t => t >= period ? minFactor : minFactor + (1 - minFactor) * (1 + Math.Cos(Math.PI * t / period)) / 2);
 
+    /// <summary>Factor 1 until the first step, then each step's factor from its step on (absolute factors, not
+    /// products).</summary>
+    public static Schedule Piecewise(IEnumerable<(long Step, double Factor)> steps)
+    {
+        var sorted = steps.OrderBy(s => s.Step).ToArray();
+        return new FuncSchedule(t =>
+        {
+            var factor = 1.0;
+            foreach (var (step, f) in sorted)
+                if (step <= t) factor = f;
+            return factor;
+        });
+    }
+
     /// <summary>Constant factor 1.</summary>
     public static Schedule Constant() => new FuncSchedule(_ => 1);
 

@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
+using Symmetry.Core.Training;
 
 namespace Symmetry.Core.Experiments.WeightSymmetry;
 
 /// <summary>
 /// One weight-symmetry run: the driver and every setting it uses. The run id is derived from the canonical JSON of
-/// all fields, so the same configuration always maps to the same run (and a rerun reuses or resumes it). Defaults
-/// are the original code's: Adam lr 0.01, weight decay 1e-5, batch 128, seed 42, a separate mask seed.
+/// all fields, so the same configuration always maps to the same run (and a rerun reuses or resumes it). Training
+/// defaults to the original code's recipe (<see cref="TrainingRecipes.Seed000"/>: AdamW 0.01, decay 1e-5, batch 128,
+/// 100 epochs, stepped rate); the output layer is not masked unless asked (the original never masks it).
 /// </summary>
 public sealed record WeightSymmetryConfig
 {
@@ -24,16 +26,8 @@ public sealed record WeightSymmetryConfig
     public bool BatchNorm { get; init; }
     /// <summary>Data directory; null: Fashion-MNIST from Debian's dataset-fashion-mnist.</summary>
     public string? Data { get; init; }
-    /// <summary>Epochs.</summary>
-    public int Epochs { get; init; } = 10;
-    /// <summary>Batch size.</summary>
-    public int BatchSize { get; init; } = 128;
-    /// <summary><c>adam</c> or <c>sgd</c>.</summary>
-    public string Optimizer { get; init; } = "adam";
-    /// <summary>Learning rate.</summary>
-    public double LearningRate { get; init; } = 0.01;
-    /// <summary>Weight decay.</summary>
-    public double WeightDecay { get; init; } = 1e-5;
+    /// <summary>Optimizer, schedule, batch size and epochs.</summary>
+    public TrainingSettings Training { get; init; } = TrainingRecipes.Seed000;
     /// <summary>Master seed (init, data order, dropout).</summary>
     public ulong Seed { get; init; } = 42;
     /// <summary>Seed of the mask positions (independent of <see cref="Seed"/>).</summary>
@@ -56,6 +50,9 @@ public sealed record WeightSymmetryConfig
     public bool SparseInit { get; init; }
     /// <summary>Remove dead units' connections after masking.</summary>
     public bool Propagate { get; init; } = true;
+    /// <summary>Mask the output layer too (the original never does; masking it makes small nets at high sparsity
+    /// predict a constant).</summary>
+    public bool MaskOutputLayer { get; init; }
 
     /// <summary>Canonical JSON of every field.</summary>
     public string ToCanonicalJson() => CanonicalJson.Serialize(this);
@@ -77,10 +74,7 @@ public sealed record WeightSymmetryConfig
             throw new ArgumentException($"unknown model '{Model}'; known models: {string.Join(", ", ModelZoo.Names)}");
         if (Widths is { Count: 0 }) throw new ArgumentException("widths must name at least one hidden layer (e.g. --widths 16,16)");
         if (Widths is not null && Widths.Any(w => w < 1)) throw new ArgumentException($"every width must be ≥ 1, got [{string.Join(", ", Widths)}]");
-        if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "epochs must be ≥ 0");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch size must be ≥ 1");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "learning rate must be > 0");
-        if (Optimizer is not ("adam" or "sgd")) throw new ArgumentException($"unknown optimizer '{Optimizer}': use adam or sgd");
+        Training.Validate();
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "dropout must be in [0, 1)");
         switch (Driver)
         {
@@ -100,7 +94,7 @@ public sealed record WeightSymmetryConfig
                 foreach (var step in schedule)
                 {
                     CheckSparsity(step.Sparsity, "pruning sparsity");
-                    if (step.Epoch < 0 || step.Epoch > Epochs) throw new ArgumentException($"pruning epoch {step.Epoch} is outside 0..{Epochs}");
+                    if (step.Epoch < 0 || step.Epoch > Training.Epochs) throw new ArgumentException($"pruning epoch {step.Epoch} is outside 0..{Training.Epochs}");
                 }
                 break;
             case DriverKind.FixedParam:

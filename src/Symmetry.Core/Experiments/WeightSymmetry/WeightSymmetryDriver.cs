@@ -34,7 +34,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     {
         config.Validate();
         using var model = BuildModel(config, splits);
-        if (DrawnSparsity(config) is { } s) ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed).Dispose();
+        if (DrawnSparsity(config) is { } s) DrawMask(config, model, s).Dispose();
     }
 
     /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
@@ -62,21 +62,17 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         using var model = BuildModel(config, splits);
         ApplyMask(config, runId, model);
         model.to(device);
-        // Built after the move (.to makes new parameters). Plain SGD (no momentum) or Adam; weight decay is L2, added to
-        // the gradient, for both.
-        var parameters = model.parameters().ToList();
-        using optim.Optimizer optimizer = config.Optimizer == "sgd"
-            ? optim.SGD(parameters, config.LearningRate, weight_decay: config.WeightDecay)
-            : optim.Adam(parameters, config.LearningRate, weight_decay: config.WeightDecay);
-        var options = new TrainerOptions { Epochs = config.Epochs, Seed = config.Seed, Device = device };
+        // Built after the move (.to makes new parameters).
+        using var optimizer = config.Training.Optimizer.Create(model.parameters());
+        var options = new TrainerOptions { Epochs = config.Training.Epochs, Seed = config.Seed, Device = device };
         // Epoch ends: prune on schedule first, then checkpoint the pruned state.
         ITrainingCallback[] callbacks =
         [
             new StoreMetrics(store, runId), new ScheduledPruning(config, model), new EpochCheckpoints(store, runId),
             .. CallbacksFor?.Invoke(runId) ?? [],
         ];
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.BatchSize, config.Seed), options,
-            callbacks: callbacks);
+        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.Training.BatchSize, config.Seed), options,
+            config.Training.Schedule.Build(config.Training.Epochs), callbacks);
         int? resumedFrom = null;
         if (store.LatestCheckpoint(runId) is { } checkpoint)
         {
@@ -113,11 +109,11 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         if (DrawnSparsity(config) is not { } s)
         {
             // Dense (and prune, before its first pruning step): statistics of the all-kept model.
-            using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed);
+            using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
             RecordMaskStatistics(runId, model, dense);
             return;
         }
-        using var drawn = ModelMasks.Create(model, config.MaskType!, s, config.MaskSeed);
+        using var drawn = DrawMask(config, model, s);
         RecordMaskStatistics(runId, model, drawn);
         using var used = config.Propagate ? MaskPropagation.Propagate(model, drawn) : drawn.Clone();
         ExperimentMasks.SetMerged(model, used);
@@ -127,6 +123,9 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             SparseInit.Apply(model, generator, model.Mask);
         }
     }
+
+    private static ModelMask DrawMask(WeightSymmetryConfig config, ZooModel model, double sparsity) =>
+        ModelMasks.Create(model, config.MaskType!, sparsity, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
 
     /// <summary>The sparsity of the mask the run draws, or null for drivers that start dense (train, prune).</summary>
     private static double? DrawnSparsity(WeightSymmetryConfig config) => config.Driver switch

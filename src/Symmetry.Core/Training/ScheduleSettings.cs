@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization;
+
+namespace Symmetry.Core.Training;
+
+/// <summary>A learning-rate schedule over epochs as settings (a closed set of records; every field enters run ids and
+/// state keys). <see cref="Build"/> turns it into the <see cref="Schedule"/> the trainer steps once per epoch.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(ConstantSchedule), "constant")]
+[JsonDerivedType(typeof(CosineSchedule), "cosine")]
+[JsonDerivedType(typeof(PiecewiseSchedule), "piecewise")]
+public abstract record ScheduleSettings
+{
+    /// <summary>The names <see cref="Parse"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["constant", "cosine"];
+
+    /// <summary>The schedule named <paramref name="name"/> (piecewise schedules come from recipes).</summary>
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static ScheduleSettings Parse(string name) => name switch
+    {
+        "constant" or "none" => new ConstantSchedule(),
+        "cosine" => new CosineSchedule(),
+        _ => throw new ArgumentException($"unknown schedule '{name}'; known schedules: {string.Join(", ", Names)}"),
+    };
+
+    /// <summary>The schedule for a run of <paramref name="epochs"/> epochs.</summary>
+    public abstract Schedule Build(int epochs);
+
+    /// <summary>A short label.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>The base rate throughout.</summary>
+public sealed record ConstantSchedule : ScheduleSettings
+{
+    /// <inheritdoc/>
+    public override Schedule Build(int epochs) => Schedule.Constant();
+
+    /// <inheritdoc/>
+    public override string Describe() => "constant";
+}
+
+/// <summary>Cosine annealing from the base rate to <see cref="MinFactor"/> × base over the run's epochs.</summary>
+public sealed record CosineSchedule : ScheduleSettings
+{
+    /// <summary>The final factor.</summary>
+    public double MinFactor { get; init; }
+
+    /// <inheritdoc/>
+    public override Schedule Build(int epochs) => Schedule.Cosine(Math.Max(1, epochs), MinFactor);
+
+    /// <inheritdoc/>
+    public override string Describe() => "cosine";
+}
+
+/// <summary>Factors of the base rate from given epochs on (the seed-000 original: ×0.01 from epoch 50, ×0.001 from
+/// 70, ×1e-4 from 90); before the first step the factor is 1.</summary>
+public sealed record PiecewiseSchedule : ScheduleSettings
+{
+    /// <summary>(epoch, factor) steps, in increasing epoch order.</summary>
+    public IReadOnlyList<ScheduleStep> Steps { get; init; } = [];
+
+    /// <inheritdoc/>
+    public override Schedule Build(int epochs)
+    {
+        var steps = Steps.OrderBy(s => s.Epoch).ToArray();
+        return Schedule.Piecewise(steps.Select(s => ((long)s.Epoch, s.Factor)));
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => "piecewise " + string.Join(",", Steps.Select(s => $"{s.Epoch}:{s.Factor:G3}"));
+}
+
+/// <summary>From <paramref name="Epoch"/> epochs on, the rate is <paramref name="Factor"/> × base.</summary>
+/// <param name="Epoch">Epochs completed when the factor takes effect.</param>
+/// <param name="Factor">Multiplier of the base rate.</param>
+public sealed record ScheduleStep(int Epoch, double Factor);
