@@ -43,6 +43,7 @@ internal static class RunVerbs
     private static readonly Option<double?> Sparsity = new("--sparsity") { Description = "fraction of zeros" };
     private static readonly Option<string?> SparsityRange = new("--sparsity-range") { Description = "low,high for random-mask" };
     private static readonly Option<string?> PruneSchedule = new("--prune-schedule") { Description = "epoch:sparsity,... e.g. 0:0.5,2:0.8" };
+    private static readonly Option<bool> PruneScheduleOriginal = new("--prune-schedule-original") { Description = "prune as the original code does: only the epoch-0 steps fire" };
     private static readonly Option<long?> Budget = new("--budget") { Description = "weight budget for fixed-param" };
     private static readonly Option<int?> Depth = new("--depth") { Description = "depth for fixed-param" };
     private static readonly Option<double?> WidthMultiplier = new("--width-multiplier") { Description = "width ratio a for fixed-param" };
@@ -65,7 +66,7 @@ internal static class RunVerbs
     {
         var command = new Command("run", "run a weight-symmetry driver for one or more seeds") { Driver };
         foreach (var option in new Option[] { Model, Widths, Dropout, BatchNorm, Recipe, Epochs, Batch, LearningRate, WeightDecay, Optimizer,
-                     Momentum, Nesterov, ScheduleName, SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, Budget, Depth,
+                     Momentum, Nesterov, ScheduleName, SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, PruneScheduleOriginal, Budget, Depth,
                      WidthMultiplier, SparseInit, NoPropagate, MaskOutputLayer })
             command.Options.Add(option);
         AddCommon(command);
@@ -86,6 +87,7 @@ internal static class RunVerbs
                 Sparsity = parse.GetValue(Sparsity),
                 SparsityRange = parse.GetValue(SparsityRange) is { } r ? SeedList.ParseDoubles(r, "sparsity range") : null,
                 PruneSchedule = parse.GetValue(PruneSchedule) is { } p ? ParseSchedule(p) : null,
+                PruneScheduleOriginal = parse.GetValue(PruneScheduleOriginal),
                 ParameterBudget = parse.GetValue(Budget),
                 Depth = parse.GetValue(Depth),
                 WidthMultiplier = parse.GetValue(WidthMultiplier),

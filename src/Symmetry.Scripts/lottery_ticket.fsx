@@ -31,7 +31,7 @@ do
     report "dense, trained" ticket
     for round in 1 .. rounds do
         // LTH rates: hidden layers lose 20% of what remains, the output layer 10%; then rewind to θ₀ and retrain.
-        ticket <- ticket.Then(PruneRecipe(Fraction = 0.2, OutputFraction = 0.1)).Then(ReinitRecipe(Mode = "rewind")).Then(train)
+        ticket <- ticket.Then(PruneRecipe(Strategy = LayerWisePruning(Fraction = 0.2, OutputFraction = 0.1))).Then(ReinitRecipe(Mode = "rewind")).Then(train)
         report (sprintf "round %d ticket, trained" round) ticket
     printfn "computed %d states, loaded %d" realizer.Computed realizer.Loaded
     let dot = Path.Combine(Path.GetDirectoryName(store.DatabasePath), "lottery_ticket.dot")

@@ -189,3 +189,21 @@ let ``an impossible mask is refused before anything is written`` () =
     Assert.That(err, Does.Contain "is impossible")
     Assert.That(err, Does.Contain "largest sparsity that works")
     Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False, "nothing may be written")
+
+[<Test>]
+let ``the prune schedule fires at every step; the original's only at epoch 0`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    use store = ResultsStore.Open(dir.File "s.db")
+    use splits = DataSets.Load data
+    let driver = WeightSymmetryDriver(store, (fun _ -> splits))
+    let finalSparsity (original: bool) =
+        let config = WeightSymmetryConfig(Driver = DriverKind.Prune, Widths = [| 12; 12 |], Data = data, Seed = 3UL,
+                                          Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64),
+                                          PruneSchedule = [| PruneStep(0, 0.5); PruneStep(1, 0.8) |], PruneScheduleOriginal = original)
+        driver.Run config |> ignore
+        use json = JsonDocument.Parse(SummaryJson.ToJson store)
+        json.RootElement.GetProperty(config.RunId).GetProperty("mask/sparsity").GetDouble()
+    Assert.That(finalSparsity false, Is.EqualTo(0.8).Within(0.005), "ours: both steps fire")
+    Assert.That(finalSparsity true, Is.EqualTo(0.5).Within(0.005), "original: only the epoch-0 step (the random init)")

@@ -10,6 +10,7 @@ open Symmetry.Torch
 open Symmetry.Core.Data
 open Symmetry.Core.Models
 open Symmetry.Core.Experiments
+open Symmetry.Core.Pruning
 
 [<OneTimeSetUp>]
 let ensureTorch () = TorchRuntime.Ensure()
@@ -49,7 +50,7 @@ let ``changing any field, a default included, changes the key`` (seed: uint64) (
           ExperimentState.Initial("mnist-fc", config, 2UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
           ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
           ExperimentState.Initial("mnist-fc", config, 1UL, "/elsewhere").Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
-          root.Then(PruneRecipe(Fraction = 0.2, Seed = seed)) ]
+          root.Then(PruneRecipe(Strategy = LayerWisePruning(Fraction = 0.2), Seed = seed)) ]
     let same = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
     same.Key = baseline.Key && variants |> List.forall (fun v -> v.Key <> baseline.Key)
 
@@ -72,7 +73,7 @@ let ``realising a recorded state loads it instead of recomputing`` () =
     try
         use splits = syntheticSplits null
         let store = MemoryStateStore()
-        let ticket = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 5UL)).Then(PruneRecipe(Fraction = 0.5)).Then(ReinitRecipe(Mode = "rewind"))
+        let ticket = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 5UL)).Then(PruneRecipe(Strategy = LayerWisePruning(Fraction = 0.5))).Then(ReinitRecipe(Mode = "rewind"))
         let first = Realizer(store, directory, (fun _ -> splits))
         use a = first.Realize ticket
         Assert.That(first.Computed, Is.EqualTo 4, "init, train, prune and reinit are computed once")

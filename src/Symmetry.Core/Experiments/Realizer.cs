@@ -95,7 +95,7 @@ public sealed class Realizer
                 Train(state, train, model);
                 break;
             case PruneRecipe prune:
-                Prune(prune, model);
+                prune.Strategy.ApplyTo(model);
                 break;
             case ReinitRecipe reinit:
                 Reinitialise(state, reinit, model);
@@ -106,18 +106,6 @@ public sealed class Realizer
             default:
                 throw new NotSupportedException($"recipe {state.Recipe.GetType().Name} has no implementation");
         }
-    }
-
-    /// <summary>Prunes by the recipe: the pruning functions return the new mask, which becomes the model's.</summary>
-    private static void Prune(PruneRecipe prune, ZooModel model)
-    {
-        using var pruned = prune switch
-        {
-            { Structured: true } => StructuredPruning.InputChannels(model, model.Mask, prune.Fraction),
-            { Global: true } => MagnitudePruning.Global(model, model.Mask, prune.Fraction, prune.OutputFraction),
-            _ => MagnitudePruning.LayerWise(model, model.Mask, prune.Fraction, prune.OutputFraction),
-        };
-        model.SetMask(pruned);
     }
 
     private void Train(ExperimentState state, TrainRecipe recipe, ZooModel model)

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Symmetry.Core.Models;
+using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
 
 namespace Symmetry.Core.Experiments;
@@ -38,20 +39,14 @@ public sealed record TrainRecipe : Recipe
         $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed})";
 }
 
-/// <summary>Magnitude pruning of the prunable weights (Linear and Conv2d).</summary>
+/// <summary>Prune the state's model with <see cref="Strategy"/> (its mask becomes the pruned one).</summary>
 public sealed record PruneRecipe : Recipe
 {
-    /// <summary>Fraction of the still-unpruned weights to remove in this step (per layer, or globally).</summary>
-    public double Fraction { get; init; } = 0.2;
-    /// <summary>Fraction for the output layer (LTH: half the hidden rate); null = <see cref="Fraction"/>.</summary>
-    public double? OutputFraction { get; init; }
-    /// <summary>One threshold over all prunable tensors instead of one per layer.</summary>
-    public bool Global { get; init; }
-    /// <summary>Remove whole input channels / features by L1 norm instead of single weights.</summary>
-    public bool Structured { get; init; }
+    /// <summary>How to prune (default: layer-wise by magnitude, 20% of what remains).</summary>
+    public PruningStrategy Strategy { get; init; } = new LayerWisePruning();
 
     /// <inheritdoc />
-    public override string Describe() => $"prune({Fraction:P0}{(Structured ? " L1 structured" : Global ? " global" : "")})";
+    public override string Describe() => Strategy.Describe();
 }
 
 /// <summary>Re-initialise the kept weights: rewind to an ancestor's values (lottery ticket) or draw afresh.</summary>

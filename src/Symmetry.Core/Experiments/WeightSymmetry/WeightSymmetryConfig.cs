@@ -40,6 +40,9 @@ public sealed record WeightSymmetryConfig
     public IReadOnlyList<double>? SparsityRange { get; init; }
     /// <summary>Magnitude-pruning schedule for the prune driver.</summary>
     public IReadOnlyList<PruneStep>? PruneSchedule { get; init; }
+    /// <summary>Reproduce the original's schedule (prune.py 115–130 compares epoch numbers with step boundaries, so
+    /// only the steps at epoch 0 fire: it prunes the random init and never again). Ours fires every step.</summary>
+    public bool PruneScheduleOriginal { get; init; }
     /// <summary>Weight budget for fixed-param.</summary>
     public long? ParameterBudget { get; init; }
     /// <summary>Depth for fixed-param.</summary>

@@ -145,12 +145,9 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
 
     private static void PruneIfScheduled(WeightSymmetryConfig config, ZooModel model, int epoch)
     {
-        if (config.PruneSchedule is null) return;
+        if (config.PruneSchedule is null || (config.PruneScheduleOriginal && epoch > 0)) return;
         foreach (var step in config.PruneSchedule.Where(p => p.Epoch == epoch))
-        {
-            using var pruned = MagnitudePruning.ToSparsity(model, model.Mask, step.Sparsity);
-            model.SetMask(pruned);
-        }
+            new SparsityTargetPruning { Sparsity = step.Sparsity }.ApplyTo(model);
     }
 
     private static Device DefaultDevice()
