@@ -1,14 +1,17 @@
 // Smoke demo: tensors, then one epoch of a tiny MLP (784-64-10) on Fashion-MNIST; the loss should fall.
+//   dotnet fsi src/Symmetry.Scripts/demo.fsx [--seed 42] [--data DIR] [--threads 1]
 #load "_prelude.fsx"
-open _prelude
 open TorchSharp
+open Symmetry
 open Symmetry.Torch
 open Symmetry.Core.Data
 
-let seed = uint64 (argOr "seed" "42")
-let dataDir = argOr "data" Mnist.FashionMnistDirectory
-setThreads (int (argOr "threads" "1"))
-printfn "Symmetry demo — %s" (describeRuntime torch.CPU)
+let flags = Flags.OfScript fsi.CommandLineArgs
+let seed = uint64 (flags.Int("seed", 42))
+let dataDir = flags.String("data", Mnist.FashionMnistDirectory)
+Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
+flags.Finish()
+printfn "Symmetry demo — %s" (Runtime.describe torch.CPU)
 
 do
     use scope = torch.NewDisposeScope()

@@ -3,7 +3,7 @@
 //   dotnet fsi src/Symmetry.Scripts/lottery_ticket.fsx [--model lenet-300-100] [--rounds 3] [--epochs 1] [--db results/symmetry.db]
 #load "_prelude.fsx"
 open System.IO
-open _prelude
+open Symmetry
 open TorchSharp
 open Symmetry.Torch
 open Symmetry.Core.Data
@@ -13,12 +13,16 @@ open Symmetry.Core.Results
 open Symmetry.Core.Training
 open Symmetry.Core.Experiments
 
-let rounds = int (argOr "rounds" "3")
-let train = TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = int (argOr "epochs" "1")), Seed = 7UL)
-setThreads (int (argOr "threads" "1"))
+let flags = Flags.OfScript fsi.CommandLineArgs
+let rounds = flags.Int("rounds", 3)
+let train = TrainRecipe(Training = (Recipes.named "generic" |> Recipes.epochs (flags.Int("epochs", 1))), Seed = 7UL)
+let modelName = flags.String("model", "lenet-300-100")
+let database = flags.String("db", ResultsStore.DefaultPath)
+Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
+flags.Finish()
 
 do
-    use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
+    use store = ResultsStore.Open database
     use splits = DataSets.Load(null)
     let realizer = Realizer(StoreStates store, Path.Combine(Path.GetDirectoryName(store.DatabasePath), "states"), fun _ -> splits)
     let test = LoaderData(splits, 128, 0UL)
@@ -26,7 +30,7 @@ do
         use model = realizer.Realize state
         let result = Evaluation.Evaluate(model, test.TestBatches(), torch.CPU)
         printfn "%-28s %s  weights kept %6.2f%%  test accuracy %.4f" label (state.Key.Substring(0, 12)) (100.0 * MagnitudePruning.RemainingFraction model) result.Accuracy
-    let root = ExperimentState.Initial(argOr "model" "lenet-300-100", ModelConfig.Mnist, 1UL)
+    let root = ExperimentState.Initial(modelName, ModelConfig.Mnist, 1UL)
     let mutable ticket = root.Then train
     report "dense, trained" ticket
     for round in 1 .. rounds do

@@ -1,28 +1,30 @@
 // Weight symmetry under pruning masks (seed 000): one mask type over a few sparsities, recorded in the results
 // store, then the accuracy / surviving-symmetry table. The same drivers back `symmetry run` and `symmetry sweep`.
-//   dotnet fsi src/Symmetry.Scripts/weight_symmetry.fsx --mask per-neuron --epochs 2 [--seeds 0,1] [--db results/symmetry.db]
+//   dotnet fsi src/Symmetry.Scripts/weight_symmetry.fsx --mask per-neuron --epochs 2 [--seeds 0,1]
+//     [--sparsities 0.5,0.75,0.875] [--recipe seed-000] [--threads 1] [--db results/symmetry.db]
 #load "_prelude.fsx"
-open _prelude
-open Symmetry.Core.Data
+open Symmetry
+open Symmetry.Core.Masks
 open Symmetry.Core.Results
 open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Core.Permutations
-open Symmetry.Core.Models
 
-let mask = argOr "mask" "per-neuron"
-let seeds = (argOr "seeds" "0,1").Split ',' |> Array.map uint64
-let sparsities = (argOr "sparsities" "0.5,0.75,0.875").Split ',' |> Array.map float
-let template =
-    WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |],
-                         Training = TrainingRecipes.Seed000.Override(epochs = int (argOr "epochs" "2")))
-setThreads (int (argOr "threads" "1"))
+let flags = Flags.OfScript fsi.CommandLineArgs
+let mask = Flags.Checked(fun () -> MaskTypes.Parse(flags.String("mask", "per-neuron")) |> MaskTypes.Name)
+let seeds = flags.List("seeds", uint64, [ 0UL; 1UL ])
+let sparsities = flags.List("sparsities", float, List.ofSeq WeightSymmetrySweep.DefaultSparsities)
+let recipe = Flags.Checked(fun () -> Recipes.named (flags.String("recipe", "seed-000")) |> Recipes.epochs (flags.Int("epochs", 2)))
+let database = flags.String("db", ResultsStore.DefaultPath)
+Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
+flags.Finish()
 
+let template = WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |], Training = recipe)
 let dense = SymmetryCount.Summarize(template.Widths)
-printfn "dense 6×16 MLP: %s neuron permutations (%d digits)" (dense.ToString()) dense.Digits
+printfn "dense 6×16 MLP: %s neuron permutations (%d digits); %s" (dense.ToString()) dense.Digits (recipe.Describe())
 
 do
-    use store = ResultsStore.Open(argOr "db" "results/symmetry.db")
-    use splits = DataSets.Load(null)
+    use store = ResultsStore.Open database
+    use splits = Data.load None
     let driver = WeightSymmetryDriver(store, fun _ -> splits)
     let results =
         [ for config in WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds) ->

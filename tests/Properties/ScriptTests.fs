@@ -56,3 +56,13 @@ let ``train.fsx refuses an unknown schedule by name`` () =
     let code, output = runTrain [ "--model"; "lenet-300-100"; "--schedule"; "warm"; "--data"; dir.Path; "--threads"; "1" ]
     Assert.That(code, Is.Not.EqualTo 0)
     Assert.That(output, Does.Contain "unknown schedule 'warm'; known schedules: constant, cosine")
+
+[<Test>]
+let ``train.fsx refuses a malformed value and a misspelt flag with exit code 2`` () =
+    let code, output = runTrain [ "--model"; "lenet-300-100"; "--epochs"; "x" ]
+    Assert.That(code, Is.EqualTo 2, output)
+    Assert.That(output, Does.Contain "error: --epochs: expected an integer, got 'x'")
+    let code, output = runTrain [ "--model"; "lenet-300-100"; "--epohcs"; "1" ]
+    Assert.That(code, Is.EqualTo 2, output)
+    Assert.That(output, Does.Contain "error: unknown flag(s) --epohcs; this script takes")
+    Assert.That(output, Does.Contain "--epochs")

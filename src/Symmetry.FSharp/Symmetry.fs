@@ -1,0 +1,121 @@
+namespace Symmetry
+
+open System
+open TorchSharp
+open Symmetry.Torch
+open Symmetry.Core.Data
+open Symmetry.Core.Masks
+open Symmetry.Core.Models
+open Symmetry.Core.Training
+
+/// Loading TorchSharp and the process-wide settings (design rules 2 and 11).
+module Runtime =
+    /// Loads TorchSharp's natives (idempotent); every function here calls it first.
+    let ensure () = TorchRuntime.Ensure()
+
+    /// libtorch's intra-op thread count (at least 1).
+    let threads (count: int) = Guards.SetThreads count
+
+    /// The runtime settings a result depends on, in one line (design rule 11).
+    let describe (device: torch.Device) =
+        sprintf "TorchSharp on libtorch %s, %d thread(s), device %O" Symmetry.Core.Results.RuntimeInfo.CurrentLibTorchVersion (torch.get_num_threads ()) device
+
+    /// cuda:0 when TorchSharp sees a GPU, else the CPU.
+    let defaultDevice () =
+        ensure ()
+        if torch.cuda.is_available () then torch.CUDA else torch.CPU
+
+    /// `cpu`, `cuda` or `cuda:N`; CUDA only where TorchSharp can use it (else a message that says so).
+    let device (name: string) : torch.Device =
+        ensure ()
+        match name.Trim().ToLowerInvariant() with
+        | "cpu" -> torch.CPU
+        | t when t = "cuda" || t.StartsWith "cuda:" ->
+            if not (torch.cuda.is_available ()) then
+                raise (ArgumentException(sprintf "device %s: CUDA is not available here (no GPU visible, or the CPU-only libtorch is installed); use cpu" name))
+            match t with
+            | "cuda" -> torch.CUDA
+            | _ ->
+                match Int32.TryParse(t.Substring 5) with
+                | true, index when index >= 0 && index < torch.cuda.device_count () -> torch.device (DeviceType.CUDA, index)
+                | _ -> raise (ArgumentException(sprintf "device %s: expected cuda:N with N below %d" name (torch.cuda.device_count ())))
+        | _ -> raise (ArgumentException(sprintf "unknown device '%s': expected cpu, cuda or cuda:N" name))
+
+/// Data sets read from a directory.
+module Data =
+    /// MNIST IDX or CIFAR-10 binary files from `directory`, or Fashion-MNIST from Debian's package when None.
+    let load (directory: string option) : DataSplits = DataSets.Load(Option.toObj directory)
+
+/// Training recipes as pipelines: `Recipes.named "seed-000" |> Recipes.epochs 2`.
+module Recipes =
+    /// A named preset (TrainingRecipes.Names).
+    let named (name: string) = TrainingRecipes.Named name
+
+    /// The recipe a zoo model trains with by default.
+    let forModel (model: string) = TrainingRecipes.For model
+
+    let epochs (count: int) (recipe: TrainingSettings) = recipe.Override(epochs = count)
+    let batch (size: int) (recipe: TrainingSettings) = recipe.Override(batchSize = size)
+    let learningRate (rate: float) (recipe: TrainingSettings) = recipe.Override(learningRate = rate)
+    let weightDecay (decay: float) (recipe: TrainingSettings) = recipe.Override(weightDecay = decay)
+    let optimizer (name: string) (recipe: TrainingSettings) = recipe.Override(optimizer = name)
+    let momentum (m: float) (recipe: TrainingSettings) = recipe.Override(momentum = m)
+    let nesterov (recipe: TrainingSettings) = recipe.Override(nesterov = true)
+    let schedule (name: string) (recipe: TrainingSettings) = recipe.Override(schedule = name)
+
+    /// The recipe with whatever of --optimizer --lr --weight-decay --momentum --nesterov --schedule --batch --epochs
+    /// the flags give.
+    let withFlags (flags: Flags) (recipe: TrainingSettings) =
+        let nullable = Option.toNullable
+        recipe.Override(
+            optimizer = Option.toObj (flags.TryString "optimizer"), learningRate = nullable (flags.TryFloat "lr"),
+            weightDecay = nullable (flags.TryFloat "weight-decay"), momentum = nullable (flags.TryFloat "momentum"),
+            nesterov = (if flags.Switch "nesterov" then Nullable true else Nullable()),
+            schedule = Option.toObj (flags.TryString "schedule"), batchSize = nullable (flags.TryInt "batch"),
+            epochs = nullable (flags.TryInt "epochs"))
+
+/// Zoo models.
+module Model =
+    /// The config that fits a data set's inputs and classes (the family's defaults otherwise).
+    let forData (data: DataSplits) = ModelConfig(int data.InputShape.[0], int data.InputShape.[1], data.ClassCount)
+
+    /// An MLP config (mnist-fc and friends) with these hidden widths for a data set.
+    let mlp (widths: int list) (data: DataSplits) =
+        ModelConfig(int data.InputShape.[0], int data.InputShape.[1], data.ClassCount, Widths = Array.ofList widths)
+
+    /// Zoo model `name`, initialised from `seed`'s "init" stream.
+    let create (name: string) (seed: uint64) (config: ModelConfig) =
+        Runtime.ensure ()
+        use init = Generators.ForPurpose(seed, "init")
+        ModelZoo.Create(name, config, init)
+
+/// Masks of a model (the output layer stays dense, as in the original).
+module Mask =
+    /// A mask of `kind` at `sparsity` drawn from `seed`; the caller owns it.
+    let create (kind: MaskType) (sparsity: float) (seed: uint64) (model: ZooModel) =
+        ModelMasks.Create(model, kind, sparsity, seed, excludeOutputLayer = true)
+
+    /// Makes `mask` the model's (the model keeps a copy; masked weights become and stay zero).
+    let apply (mask: ModelMask) (model: ZooModel) = model.SetMask mask
+
+    /// Statistics before and after propagation (sparsity, surviving permutations, …).
+    let report (mask: ModelMask) (model: ZooModel) = MaskReport.Create(model, mask)
+
+/// The training loop with functions as callbacks.
+module Train =
+    /// A callback after each evaluation.
+    let onEvaluation (f: Trainer -> TrainingMetrics -> unit) = Callbacks.OnEvaluation(Action<_, _>(fun t m -> f t m))
+
+    /// A callback after each epoch (with the epochs completed).
+    let onEpochEnd (f: Trainer -> int -> unit) = Callbacks.OnEpochEnd(Action<_, _>(fun t e -> f t e))
+
+    /// Trains `model` on `data` with `recipe` (data order and dropout from `seed`) on `device`, telling `callbacks`;
+    /// returns every evaluation's metrics. The model is moved to the device first and the optimizer built after.
+    let run (recipe: TrainingSettings) (seed: uint64) (device: torch.Device) (callbacks: ITrainingCallback list) (data: DataSplits) (model: ZooModel) =
+        recipe.Validate()
+        model.``to``(device) |> ignore
+        use optimizer = recipe.Optimizer.Create(model.parameters())
+        let options = TrainerOptions(Epochs = recipe.Epochs, Seed = seed, Device = device)
+        use trainer = new Trainer(model, optimizer, LoaderData(data, recipe.BatchSize, seed), options, recipe.Schedule.Build recipe.Epochs, callbacks)
+        trainer.Run() |> ignore
+        List.ofSeq trainer.History
