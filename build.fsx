@@ -24,7 +24,9 @@ let usage () =
   run      setup + build + the main job: `symmetry sweep` (args -> sweep), a small weight-symmetry sweep
   symmetry setup + build + the symmetry tool with your arguments, e.g. `symmetry run shuffled-mask --help`
   demo     setup + build + dotnet fsi src/Symmetry.Scripts/demo.fsx (smoke demo) (args -> demo.fsx)
-  bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)"""
+  bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)
+  pack     setup + build + NuGet packages of Symmetry.Torch, Symmetry.Core and Symmetry.FSharp in build/packages,
+           version 0.1.<commits>, for scripts outside this repository (README: "From your own script")"""
 
 /// Stops the script with a message and an exit code.
 exception Failed of message: string * code: int
@@ -177,6 +179,24 @@ let bench (extra: string list) =
     step "bench"
     run "dotnet" ([ "run"; "--project"; "bench/Symmetry.Bench"; "-c"; "Release"; "--no-build"; "--" ] @ extra)
 
+// ---------------------------------------------------------------- pack
+
+let packages = "build/packages"
+let packed = [ "src/Symmetry.Torch"; "src/Symmetry.Core"; "src/Symmetry.FSharp" ]
+
+let pack () =
+    setup ()
+    build ()
+    // One version per commit: NuGet caches a package by id and version, so a rebuilt package needs a new version.
+    let commits = query "git" [ "-C"; root; "rev-list"; "--count"; "HEAD" ] |> Option.defaultValue "0"
+    let version = sprintf "0.1.%s" commits
+    if query "git" [ "-C"; root; "status"; "--porcelain" ] |> Option.exists ((<>) "") then
+        eprintfn "note: uncommitted changes are packed as %s too; commit before packing again, or clear ~/.nuget/packages/symmetry.*/%s" version version
+    step (sprintf "pack %s" version)
+    for project in packed do
+        run "dotnet" [ "pack"; project; "-c"; "Release"; "--no-build"; "--nologo"; "-o"; packages; "-p:Version=" + version ]
+    printfn "packages in %s; a script beside a nuget.config naming that folder loads them with #r \"nuget: Symmetry.FSharp\"" (path packages)
+
 // ---------------------------------------------------------------- main
 
 let main (argv: string list) =
@@ -190,6 +210,7 @@ let main (argv: string list) =
         | "symmetry" :: extra -> symmetry extra; 0
         | "demo" :: extra -> demo extra; 0
         | "bench" :: extra -> bench extra; 0
+        | "pack" :: _ -> pack (); 0
         | ("-h" | "--help" | "help") :: _ -> usage (); 0
         | t :: _ -> eprintfn "unknown target '%s'\n" t; usage (); 2
     with Failed(msg, code) ->
