@@ -11,7 +11,7 @@ namespace Symmetry.Cli;
 /// <summary>The <c>run</c> and <c>sweep</c> verbs: weight-symmetry runs recorded in the results store.</summary>
 internal static class RunVerbs
 {
-    internal static readonly Option<string> Database = new("--db") { Description = "results store (SQLite)", DefaultValueFactory = _ => "results/symmetry.db" };
+    internal static readonly Option<string> Database = new("--db") { Description = "results store (SQLite)", DefaultValueFactory = _ => Core.Results.ResultsStore.DefaultPath };
     internal static readonly Option<string?> DataPath = new("--data") { Description = "data directory (MNIST IDX or CIFAR-10 binary); default Fashion-MNIST" };
     internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads, at least 1 (1 is fastest for small MLPs; more oversubscribes a busy machine)", DefaultValueFactory = _ => 1 };
     internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N (CUDA needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu" };
@@ -50,8 +50,8 @@ internal static class RunVerbs
     private static readonly Option<bool> SparseInit = new("--sparse-init") { Description = "re-initialise from each neuron's masked fan-in" };
     private static readonly Option<bool> NoPropagate = new("--no-propagate") { Description = "keep dead units' connections" };
 
-    private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => "0,1" };
-    private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => "0.5,0.75,0.875" };
+    private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => Joined(WeightSymmetrySweep.DefaultSeeds) };
+    private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => Joined(WeightSymmetrySweep.DefaultSparsities) };
     private static readonly Option<string?> SweepMasks = new("--masks") { Description = "mask types (default: all)" };
     private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2, Description = $"epochs of the {DefaultRecipe} recipe" };
 
@@ -152,6 +152,9 @@ internal static class RunVerbs
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configs.Count} run(s) in {clock.Elapsed.TotalSeconds:0.0} s; store {parse.GetValue(Database)}"));
         return 0;
     }
+
+    private static string Joined<T>(IEnumerable<T> values) where T : IFormattable =>
+        string.Join(",", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
 
     private static string Describe(WeightSymmetryConfig c) =>
         string.Create(CultureInfo.InvariantCulture, $"{c.Driver} {c.Model}{(c.MaskType is null ? "" : " " + c.MaskType)}{(c.Sparsity is { } s ? $" s={s}" : "")} seed {c.Seed}");

@@ -119,3 +119,14 @@ module Train =
         use trainer = new Trainer(model, optimizer, LoaderData(data, recipe.BatchSize, seed), options, recipe.Schedule.Build recipe.Epochs, callbacks)
         trainer.Run() |> ignore
         List.ofSeq trainer.History
+
+/// The weight-symmetry sweep (seed 000) from F#: F# tuples and lists instead of value tuples and nullables.
+module WeightSymmetry =
+    open Symmetry.Core.Experiments.WeightSymmetry
+
+    /// The sweep's sparsity of a config (None for drivers without one).
+    let sparsity (config: WeightSymmetryConfig) = Option.ofNullable config.Sparsity
+
+    /// Mean accuracy and surviving symmetry per (mask type, sparsity), over seeds.
+    let table (results: (WeightSymmetryConfig * RunOutcome) list) =
+        WeightSymmetrySweep.Table(results |> List.map (fun (c, o) -> struct (c, o))) |> List.ofSeq

@@ -18,12 +18,15 @@ public static class WeightSymmetrySweep
     /// the output layer's 10 neurons must keep at least 2 of their 16 inputs each to cover all 16.</summary>
     public static IReadOnlyList<double> DefaultSparsities { get; } = [0.5, 0.75, 0.875];
 
+    /// <summary>The seeds swept by default (each run's seed is also its mask seed).</summary>
+    public static IReadOnlyList<ulong> DefaultSeeds { get; } = [0UL, 1UL];
+
     /// <summary>One shuffled-mask config per (mask type, sparsity, seed), all else from <paramref name="template"/>.</summary>
     public static IReadOnlyList<WeightSymmetryConfig> Configs(WeightSymmetryConfig template, IEnumerable<string>? maskTypes = null,
         IEnumerable<double>? sparsities = null, IEnumerable<ulong>? seeds = null) =>
         (from type in maskTypes ?? MaskTypes.Names
          from sparsity in sparsities ?? DefaultSparsities
-         from seed in seeds ?? [0UL, 1UL]
+         from seed in seeds ?? DefaultSeeds
          select template with { Driver = DriverKind.ShuffledMask, MaskType = type, Sparsity = sparsity, Seed = seed, MaskSeed = seed })
         .ToList();
 
