@@ -62,8 +62,8 @@ public abstract record OptimizerSettings
     protected static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Adam (Kingma &amp; Ba) with L2 weight decay added to the gradient, as <c>torch.optim.Adam</c>.</summary>
-public sealed record AdamSettings : OptimizerSettings
+/// <summary>What Adam and AdamW share: the moment decay rates and ε.</summary>
+public abstract record AdaptiveMomentSettings : OptimizerSettings
 {
     /// <summary>β₁.</summary>
     public double Beta1 { get; init; } = 0.9;
@@ -75,40 +75,30 @@ public sealed record AdamSettings : OptimizerSettings
     public double Eps { get; init; } = 1e-8;
 
     /// <inheritdoc/>
-    public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
-        torch.optim.Adam(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
-
-    /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
-        Betas.Check(Beta1, Beta2, Eps);
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, $"β₁ must be in [0, 1), got {Text(Beta1)}");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, $"β₂ must be in [0, 1), got {Text(Beta2)}");
+        if (!(Eps > 0) || double.IsInfinity(Eps)) throw new ArgumentOutOfRangeException(nameof(Eps), Eps, $"ε must be a finite number > 0, got {Text(Eps)}");
     }
+}
+
+/// <summary>Adam (Kingma &amp; Ba) with L2 weight decay added to the gradient, as <c>torch.optim.Adam</c>.</summary>
+public sealed record AdamSettings : AdaptiveMomentSettings
+{
+    /// <inheritdoc/>
+    public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
+        torch.optim.Adam(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
 }
 
 /// <summary>AdamW (Loshchilov &amp; Hutter): decoupled weight decay, as <c>torch.optim.AdamW</c> and Flax's Adam
 /// weight decay (the seed-000 original).</summary>
-public sealed record AdamWSettings : OptimizerSettings
+public sealed record AdamWSettings : AdaptiveMomentSettings
 {
-    /// <summary>β₁.</summary>
-    public double Beta1 { get; init; } = 0.9;
-
-    /// <summary>β₂.</summary>
-    public double Beta2 { get; init; } = 0.999;
-
-    /// <summary>ε.</summary>
-    public double Eps { get; init; } = 1e-8;
-
     /// <inheritdoc/>
     public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
         torch.optim.AdamW(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
-
-    /// <inheritdoc/>
-    public override void Validate()
-    {
-        base.Validate();
-        Betas.Check(Beta1, Beta2, Eps);
-    }
 }
 
 /// <summary>SGD with optional (Nesterov) momentum and L2 weight decay, as <c>torch.optim.SGD</c>.</summary>
@@ -132,16 +122,5 @@ public sealed record SgdSettings : OptimizerSettings
             throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, $"momentum must be in [0, 1), got {Text(Momentum)}");
         if (Nesterov && Momentum == 0)
             throw new ArgumentException("Nesterov momentum needs a momentum > 0 (e.g. --momentum 0.9)");
-    }
-}
-
-/// <summary>The range checks Adam and AdamW share.</summary>
-internal static class Betas
-{
-    internal static void Check(double beta1, double beta2, double eps)
-    {
-        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "β₁ must be in [0, 1)");
-        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "β₂ must be in [0, 1)");
-        if (!(eps > 0) || double.IsInfinity(eps)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "ε must be a finite number > 0");
     }
 }
