@@ -107,7 +107,7 @@ public static class SummaryJson
         Add("kind", run.Kind);
         Add("status", ResultsStore.StatusName(run.Status));
         Add("seed", Integer(new BigInteger(run.Seed)));
-        Add("wall_seconds", run.WallSeconds);
+        Add(Training.MetricNames.WallSeconds, run.WallSeconds);
         Add("created_at", Timestamp(run.CreatedAt));
         Add("finished_at", run.FinishedAt is { } f ? Timestamp(f) : null);
         Add("device", run.Runtime.Device);

@@ -37,8 +37,8 @@ public static class TrainingCheckpoint
             ["step"] = trainer.Step.ToString(CultureInfo.InvariantCulture),
             ["scheduler_steps"] = (trainer.Scheduler?.Steps ?? 0).ToString(CultureInfo.InvariantCulture),
             ["scheduler_base_lr"] = (trainer.Scheduler?.BaseLearningRate ?? trainer.LearningRate).ToString("R", CultureInfo.InvariantCulture),
-            ["cumulative_gradient_norm"] = trainer.CumulativeGradientNorm.ToString("R", CultureInfo.InvariantCulture),
-            ["wall_seconds"] = trainer.WallSeconds.ToString("R", CultureInfo.InvariantCulture),
+            [MetricNames.CumulativeGradientNorm] = trainer.CumulativeGradientNorm.ToString("R", CultureInfo.InvariantCulture),
+            [MetricNames.WallSeconds] = trainer.WallSeconds.ToString("R", CultureInfo.InvariantCulture),
             ["seed"] = trainer.Options.Seed.ToString(CultureInfo.InvariantCulture),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -65,8 +65,8 @@ public static class TrainingCheckpoint
         using (var init = Unprefixed(Init, file)) trainer.ReplaceInitialParameters(init);
         trainer.Epoch = int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
         trainer.Step = long.Parse(metadata["step"], CultureInfo.InvariantCulture);
-        trainer.CumulativeGradientNorm = double.Parse(metadata["cumulative_gradient_norm"], CultureInfo.InvariantCulture);
-        trainer.WallSeconds = double.Parse(metadata["wall_seconds"], CultureInfo.InvariantCulture);
+        trainer.CumulativeGradientNorm = double.Parse(metadata[MetricNames.CumulativeGradientNorm], CultureInfo.InvariantCulture);
+        trainer.WallSeconds = double.Parse(metadata[MetricNames.WallSeconds], CultureInfo.InvariantCulture);
         trainer.Scheduler?.Restore(long.Parse(metadata["scheduler_steps"], CultureInfo.InvariantCulture),
             double.Parse(metadata["scheduler_base_lr"], CultureInfo.InvariantCulture));
         // The scheduler recomputes the rate from its position; without one, the optimizer's saved rate stands.

@@ -25,14 +25,14 @@ public sealed record TrainingMetrics
     /// <summary>The metrics as flat (name, value) pairs, e.g. <c>test_accuracy</c>.</summary>
     public IEnumerable<(string Name, double Value)> Flatten()
     {
-        yield return ("train_loss", Train.Loss);
-        yield return ("train_accuracy", Train.Accuracy);
-        yield return ("test_loss", Test.Loss);
-        yield return ("test_accuracy", Test.Accuracy);
-        yield return ("learning_rate", LearningRate);
-        yield return ("distance_from_init", DistanceFromInit);
-        yield return ("cosine_to_init", CosineToInit);
-        yield return ("cumulative_gradient_norm", CumulativeGradientNorm);
-        yield return ("wall_seconds", WallSeconds);
+        yield return (MetricNames.TrainLoss, Train.Loss);
+        yield return (MetricNames.TrainAccuracy, Train.Accuracy);
+        yield return (MetricNames.TestLoss, Test.Loss);
+        yield return (MetricNames.TestAccuracy, Test.Accuracy);
+        yield return (MetricNames.LearningRate, LearningRate);
+        yield return (MetricNames.DistanceFromInit, DistanceFromInit);
+        yield return (MetricNames.CosineToInit, CosineToInit);
+        yield return (MetricNames.CumulativeGradientNorm, CumulativeGradientNorm);
+        yield return (MetricNames.WallSeconds, WallSeconds);
     }
 }

@@ -177,16 +177,16 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             if (rows is null) return;
             store.RecordBest(runId, criterion, rows[0].Step, rows[0].Epoch, rows.Select(r => (r.Name, r.Value)));
         }
-        Record(BestCriterion.TestAccuracy, evaluations.Where(e => !double.IsNaN(Value(e, "test_accuracy")))
-            .OrderByDescending(e => Value(e, "test_accuracy")).ThenBy(e => e[0].Step).FirstOrDefault());
-        Record(BestCriterion.TrainLoss, evaluations.Where(e => !double.IsNaN(Value(e, "train_loss")))
-            .OrderBy(e => Value(e, "train_loss")).ThenBy(e => e[0].Step).FirstOrDefault());
+        Record(BestCriterion.TestAccuracy, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TestAccuracy)))
+            .OrderByDescending(e => Value(e, MetricNames.TestAccuracy)).ThenBy(e => e[0].Step).FirstOrDefault());
+        Record(BestCriterion.TrainLoss, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TrainLoss)))
+            .OrderBy(e => Value(e, MetricNames.TrainLoss)).ThenBy(e => e[0].Step).FirstOrDefault());
     }
 
     private RunOutcome Summarise(string runId, bool reused, int? resumedFrom)
     {
         var best = store.Best(runId).Where(b => b.Criterion == BestCriterion.TestAccuracy).ToList();
-        var accuracy = best.FirstOrDefault(b => b.Name == "test_accuracy")?.Value ?? double.NaN;
+        var accuracy = best.FirstOrDefault(b => b.Name == MetricNames.TestAccuracy)?.Value ?? double.NaN;
         var stats = store.MaskStats(runId).Where(s => s.Layer == "").ToList();
         double Stat(string stage, string key) => double.Parse(
             stats.FirstOrDefault(s => s.Stage == stage && s.Key == key)?.Value ?? "NaN", CultureInfo.InvariantCulture);
