@@ -178,9 +178,26 @@ internal static class RunVerbs
         }
         catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
         {
-            Console.Error.WriteLine($"error: {OneLine(error.Message)}");
+            Console.Error.WriteLine($"error: {OneLine(Plain(error))}");
             return 2;
         }
+    }
+
+    /// <summary>An exception's own message, without the "(Parameter 'x')" and "Actual value was …" that
+    /// ArgumentException and ArgumentOutOfRangeException append (our messages already name the value).</summary>
+    internal static string Plain(Exception error) => error switch
+    {
+        ArgumentOutOfRangeException range when range.ParamName is { } name =>
+            Strip(range.Message.Split(Environment.NewLine)[0], name),
+        ArgumentException argument when argument.ParamName is { } name => Strip(argument.Message, name),
+        _ => error.Message,
+    };
+
+    private static string Strip(string message, string parameter)
+    {
+        var suffix = $" (Parameter '{parameter}')";
+        var cut = message.IndexOf(suffix, StringComparison.Ordinal);
+        return cut < 0 ? message : message[..cut];
     }
 
     /// <summary>A message on one line (a loader's message may span several).</summary>
