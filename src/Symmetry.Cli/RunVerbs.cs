@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Symmetry.Core.Experiments.WeightSymmetry;
 using Symmetry.Core.Models;
+using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
 using Symmetry.Torch;
 

@@ -24,7 +24,7 @@ flags.Finish()
 do
     use store = ResultsStore.Open database
     use splits = DataSets.Load(null)
-    let realizer = Realizer(StoreStates store, Path.Combine(Path.GetDirectoryName(store.DatabasePath), "states"), fun _ -> splits)
+    let realizer = Realizer(store, fun _ -> splits)
     let test = LoaderData(splits, 128, 0UL)
     let report (label: string) (state: ExperimentState) =
         use model = realizer.Realize state

@@ -11,6 +11,7 @@ open NUnit.Framework
 open Symmetry.Core.Data
 open Symmetry.Core.Results
 open Symmetry.Core.Experiments.WeightSymmetry
+open Symmetry.Core.Pruning
 open Symmetry.Properties.DataTestSupport
 
 let private writeData = writeBandedMnist 1200
@@ -207,3 +208,48 @@ let ``the prune schedule fires at every step; the original's only at epoch 0`` (
         json.RootElement.GetProperty(config.RunId).GetProperty("mask/sparsity").GetDouble()
     Assert.That(finalSparsity false, Is.EqualTo(0.8).Within(0.005), "ours: both steps fire")
     Assert.That(finalSparsity true, Is.EqualTo(0.5).Within(0.005), "original: only the epoch-0 step (the random init)")
+
+[<Test>]
+let ``a run is a chain of experiment states: init, mask, training, linked from the run`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    use store = ResultsStore.Open(dir.File "s.db")
+    use splits = DataSets.Load data
+    let driver = WeightSymmetryDriver(store, (fun _ -> splits))
+    let config = WeightSymmetryConfig(Driver = DriverKind.ShuffledMask, Widths = [| 12; 12 |], MaskType = "per-neuron", Sparsity = 0.5,
+                                      Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 1, batchSize = 64),
+                                      Data = data, Seed = 4UL, MaskSeed = 9UL)
+    let outcome = driver.Run config
+    let trained = WeightSymmetryDriver.States(config, splits)
+    // The run ends in the train state; its parent is the mask state, whose parent is the initialised model.
+    Assert.That(store.RunState outcome.RunId, Is.EqualTo trained.Key)
+    let kinds = [ for s in trained.Lineage() -> (store.GetState s.Key |> nonNull).Kind ]
+    Assert.That((kinds = [ "init"; "mask"; "train" ]), sprintf "recorded kinds %A" kinds)
+    let mask = (trained.Parent |> nonNull).Recipe :?> Symmetry.Core.Experiments.MaskRecipe
+    Assert.That((mask.MaskType, mask.Sparsity, mask.Seed, mask.MaskOutputLayer), Is.EqualTo(("per-neuron", 0.5, 9UL, false)))
+    use json = JsonDocument.Parse(SummaryJson.ToJson store)
+    Assert.That(json.RootElement.GetProperty(outcome.RunId).GetProperty("state_key").GetString(), Is.EqualTo trained.Key)
+    // The state's checkpoint holds the run's final weights: a realizer loads it instead of training again.
+    let realizer = Symmetry.Core.Experiments.Realizer(store, (fun _ -> failwith "a load must not touch the data"))
+    use model = realizer.Realize trained
+    Assert.That((realizer.Computed, realizer.Loaded), Is.EqualTo((0, 1)))
+    Assert.That((driver.Run config).Reused, Is.True)
+
+[<Test>]
+let ``a train recipe realised over the store is a run of its own, keyed by the state`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    use store = ResultsStore.Open(dir.File "s.db")
+    use splits = DataSets.Load data
+    let root = Symmetry.Core.Experiments.ExperimentState.Initial("mnist-fc", Symmetry.Core.Models.ModelConfig(1, 28, 10, Widths = [| 8 |]), 2UL, data)
+    let trained = root.Then(Symmetry.Core.Experiments.TrainRecipe(Training = Symmetry.Core.Models.TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL))
+    let realizer = Symmetry.Core.Experiments.Realizer(store, (fun _ -> splits))
+    use model = realizer.Realize trained
+    let run = store.GetRun trained.Key |> nonNull
+    Assert.That(run.Status, Is.EqualTo RunStatus.Finished)
+    Assert.That(store.RunState trained.Key, Is.EqualTo trained.Key)
+    let epochs = store.Metrics trained.Key |> Seq.filter (fun m -> m.Name = "test_accuracy") |> Seq.map (fun m -> m.Epoch) |> List.ofSeq
+    Assert.That((epochs = [ 1.0; 2.0 ]), sprintf "evaluations at epochs %A" epochs)
+    Assert.That(store.Checkpoints trained.Key |> Seq.length, Is.EqualTo 2, "a checkpoint per epoch")

@@ -34,7 +34,7 @@ let ``opening creates the schema in WAL mode, and opening again changes nothing`
         Assert.That(store.SchemaVersion, Is.EqualTo ResultsSchema.Version)
         Assert.That((must (store.GetRun "a")).Status, Is.EqualTo RunStatus.Running)
     use c = rawConnection path
-    for table in [ "runs"; "metrics"; "mask_stats"; "states"; "checkpoints"; "best"; "schema_version" ] do
+    for table in [ "runs"; "metrics"; "mask_stats"; "states"; "checkpoints"; "best"; "run_states"; "schema_version" ] do
         Assert.That(count c $"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='{table}'", Is.EqualTo 1L, table)
     Assert.That(count c "SELECT count(*) FROM schema_version", Is.EqualTo(int64 ResultsSchema.Version))
     Assert.That(string (scalar c "PRAGMA journal_mode"), Is.EqualTo "wal")
@@ -48,6 +48,28 @@ let ``the default path is results/symmetry.db and checkpoints go beside it`` () 
                 Is.EqualTo(Path.Combine(dir.Path, "results", "checkpoints", "run-1", "epoch-3.safetensors")))
     throws<ArgumentException> (fun () -> store.CheckpointPath("a/b", 1) |> ignore) |> ignore
     throws<ArgumentException> (fun () -> store.CheckpointPath("..", 1) |> ignore) |> ignore
+
+[<Test>]
+let ``a store written at schema 1 opens migrated: its runs kept, a run can be linked to the state it ended in`` () =
+    use dir = new TempDir()
+    let path = dir.File "v1.db"
+    do
+        use c = rawConnection path
+        Assert.That(ResultsSchema.Migrate(c, [| ResultsSchema.Migrations.[0] |]), Is.EqualTo 0)
+        use insert = c.CreateCommand()
+        insert.CommandText <-
+            "INSERT INTO runs (id, kind, config_json, seed, status, created_at, started_at) " +
+            "VALUES ('old', 'train', '{}', 1, 'finished', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        insert.ExecuteNonQuery() |> ignore
+    use store = ResultsStore.Open path
+    Assert.That(store.SchemaVersion, Is.EqualTo ResultsSchema.Version)
+    Assert.That((must (store.GetRun "old")).Status, Is.EqualTo RunStatus.Finished, "the run survives the migration")
+    Assert.That(store.RunState "old", Is.Null)
+    Assert.That(store.PutState("k", null, "init", "{}", null), Is.True)
+    store.LinkRunState("old", "k")
+    store.LinkRunState("old", "k") // the same link again changes nothing
+    Assert.That(store.RunState "old", Is.EqualTo "k")
+    throws<InvalidOperationException> (fun () -> store.LinkRunState("old", "other")) |> ignore
 
 let private m1 = "CREATE TABLE t1 (x INTEGER); INSERT INTO t1 VALUES (7);"
 let private m2 = "CREATE TABLE t2 (y TEXT); INSERT INTO t2 SELECT 'from ' || x FROM t1;"

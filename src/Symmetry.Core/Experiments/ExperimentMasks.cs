@@ -10,15 +10,19 @@ internal static class ExperimentMasks
 {
     internal static void Apply(ZooModel model, MaskRecipe recipe)
     {
-        using var drawn = ModelMasks.Create(model, recipe.MaskType, recipe.Sparsity, recipe.Seed);
-        if (!recipe.Propagate)
+        using var drawn = Draw(model, recipe);
+        using var used = recipe.Propagate ? MaskPropagation.Propagate(model, drawn) : drawn.Clone();
+        SetMerged(model, used);
+        if (recipe.SparseInit)
         {
-            SetMerged(model, drawn);
-            return;
+            using var generator = Symmetry.Torch.Generators.ForPurpose(recipe.Seed, "sparse-init");
+            SparseInit.Apply(model, generator, model.Mask);
         }
-        using var propagated = MaskPropagation.Propagate(model, drawn);
-        SetMerged(model, propagated);
     }
+
+    /// <summary>The mask the recipe draws, before propagation (the caller owns it).</summary>
+    internal static ModelMask Draw(ZooModel model, MaskRecipe recipe) =>
+        ModelMasks.Create(model, recipe.MaskType, recipe.Sparsity, recipe.Seed, excludeOutputLayer: !recipe.MaskOutputLayer);
 
     /// <summary>Sets the model's mask to its current one with <paramref name="entries"/>' layers replaced.</summary>
     internal static void SetMerged(ZooModel model, ModelMask entries)

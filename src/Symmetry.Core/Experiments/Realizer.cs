@@ -1,6 +1,7 @@
 using Symmetry.Core.Data;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
+using Symmetry.Core.Results;
 using Symmetry.Core.Training;
 using Symmetry.Torch;
 using TorchSharp;
@@ -18,6 +19,7 @@ public sealed class Realizer
     private readonly IStateStore store;
     private readonly Func<string?, DataSplits> data;
     private readonly string checkpointDirectory;
+    private readonly ResultsStore? runs;
 
     /// <summary>Creates a realizer.</summary>
     /// <param name="store">Where realised states are recorded.</param>
@@ -31,6 +33,15 @@ public sealed class Realizer
         TorchRuntime.Ensure();
         Device = DeviceCheck.Require(device ?? CPU);
     }
+
+    /// <summary>
+    /// A realizer over the results store: states in its <c>states</c> table with checkpoints in
+    /// <see cref="ResultsStore.StatesDirectory"/>, and every train recipe a run of its own (id = the state's key):
+    /// metrics, epoch checkpoints a killed training resumes from, and the state it ends in.
+    /// </summary>
+    public Realizer(ResultsStore store, Func<string?, DataSplits> data, Device? device = null)
+        : this(new StoreStates(store), store.StatesDirectory, data, device) =>
+        runs = store;
 
     /// <summary>Device for training.</summary>
     public Device Device { get; }
@@ -58,6 +69,7 @@ public sealed class Realizer
             var path = Path.Combine(checkpointDirectory, state.Key + ".safetensors");
             StateCheckpoint.Save(model, state.Key, path);
             store.Save(state.Key, state.ParentKey, KindOf(state.Recipe), state.ToCanonicalJson(), path);
+            if (state.Recipe is TrainRecipe && runs is not null) runs.LinkRunState(state.Key, state.Key);
             Computed++;
             return model;
         }
@@ -111,14 +123,18 @@ public sealed class Realizer
     private void Train(ExperimentState state, TrainRecipe recipe, ZooModel model)
     {
         var splits = data(state.Data);
-        model.to(Device);
-        // Built after the move (.to makes new parameters).
-        var training = recipe.Training;
-        using var optimizer = training.Optimizer.Create(model.parameters());
-        var options = new TrainerOptions { Epochs = training.Epochs, Seed = recipe.Seed, Device = Device, EvaluateTrainSet = false };
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
-            training.Schedule.Build(training.Epochs), CallbacksFor?.Invoke(state));
-        trainer.Run();
+        var start = runs?.BeginRun(state.Key, KindOf(recipe), state.ToCanonicalJson(), recipe.Seed, RuntimeInfo.Capture(Device));
+        try
+        {
+            var (_, wallSeconds) = TrainingRun.Execute(runs, state.Key, model, recipe, splits, Device, evaluateTrainSet: false,
+                CallbacksFor?.Invoke(state));
+            if (start is RunStart.Created or RunStart.Resumed) runs!.FinishRun(state.Key, wallSeconds);
+        }
+        catch (Exception error)
+        {
+            runs?.FailRun(state.Key, error.Message);
+            throw;
+        }
         model.to(CPU);
     }
 

@@ -34,6 +34,14 @@ public sealed record TrainRecipe : Recipe
     /// <summary>Optimizer, schedule, batch size and epochs.</summary>
     public TrainingSettings Training { get; init; } = TrainingRecipes.Generic;
 
+    /// <summary>Magnitude pruning during training (seed 000's prune driver): at each step's epoch (0 = before
+    /// training) every prunable layer is pruned to the step's sparsity. Null: none.</summary>
+    public IReadOnlyList<PruneStep>? PruneSchedule { get; init; }
+
+    /// <summary>Prune as the original code does: only the epoch-0 steps fire (prune.py 115–130 compares epoch
+    /// numbers with step boundaries, so it prunes the random init and never again).</summary>
+    public bool PruneScheduleOriginal { get; init; }
+
     /// <inheritdoc />
     public override string Describe() =>
         $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed})";
@@ -68,6 +76,13 @@ public sealed record MaskRecipe : Recipe
     public double Sparsity { get; init; }
     /// <summary>Remove dead units' connections after masking.</summary>
     public bool Propagate { get; init; } = true;
+
+    /// <summary>Mask the output layer too (the original never does).</summary>
+    public bool MaskOutputLayer { get; init; }
+
+    /// <summary>Re-initialise the masked layers from each neuron's kept fan-in (sparse-aware init), drawing from this
+    /// recipe's seed.</summary>
+    public bool SparseInit { get; init; }
 
     /// <inheritdoc />
     public override string Describe() => $"mask({MaskType} {Sparsity:P0})";

@@ -80,6 +80,13 @@ public static class ResultsSchema
             UNIQUE (run_id, criterion, name)
         );
         """,
+        // 2: the state a run ends in (runs and experiment states tell one story).
+        """
+        CREATE TABLE run_states (
+            run_id    TEXT PRIMARY KEY NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            state_key TEXT NOT NULL REFERENCES states (key)
+        );
+        """,
     ];
 
     /// <summary>The schema version this library writes: the number of <see cref="Migrations"/>.</summary>

@@ -80,4 +80,30 @@ public sealed partial class ResultsStore
         StateJson: r.GetString(3),
         CheckpointPath: ReadString(r, 4) is { } path ? ResolvedPath(path) : null,
         CreatedAt: ParseTimestamp(r.GetString(5)));
+
+    /// <summary>Records that run <paramref name="runId"/> ended in state <paramref name="stateKey"/> (both recorded
+    /// already); recording the same link again changes nothing.</summary>
+    /// <exception cref="InvalidOperationException">The run is linked to another state already.</exception>
+    public void LinkRunState(string runId, string stateKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        ArgumentException.ThrowIfNullOrEmpty(stateKey);
+        Write(tx =>
+        {
+            using (var select = Command(tx, "SELECT state_key FROM run_states WHERE run_id = $run", ("$run", runId)))
+                if (select.ExecuteScalar() is string existing)
+                    return existing == stateKey
+                        ? 0
+                        : throw new InvalidOperationException($"run '{runId}' already ended in state {existing}, not {stateKey}");
+            using var insert = Command(tx, "INSERT INTO run_states (run_id, state_key) VALUES ($run, $state)", ("$run", runId), ("$state", stateKey));
+            return insert.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>The state run <paramref name="runId"/> ended in, if recorded.</summary>
+    public string? RunState(string runId) => Read(tx =>
+    {
+        using var select = Command(tx, "SELECT state_key FROM run_states WHERE run_id = $run", ("$run", runId));
+        return select.ExecuteScalar() as string;
+    });
 }

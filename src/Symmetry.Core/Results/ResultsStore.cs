@@ -40,6 +40,9 @@ public sealed partial class ResultsStore : IDisposable
         RootDirectory = Path.GetDirectoryName(databasePath)!;
     }
 
+    /// <summary>Where experiment states' checkpoints go (<c>states/</c> beside the database).</summary>
+    public string StatesDirectory => Path.Combine(RootDirectory, "states");
+
     /// <summary>Absolute path of the database file.</summary>
     public string DatabasePath { get; }
 

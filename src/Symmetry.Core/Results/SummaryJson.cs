@@ -106,6 +106,7 @@ public static class SummaryJson
 
         Add("kind", run.Kind);
         Add("status", ResultsStore.StatusName(run.Status));
+        Add("state_key", store.RunState(run.Id));
         Add("seed", Integer(new BigInteger(run.Seed)));
         Add(Training.MetricNames.WallSeconds, run.WallSeconds);
         Add("created_at", Timestamp(run.CreatedAt));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
+using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
 
 namespace Symmetry.Core.Experiments.WeightSymmetry;

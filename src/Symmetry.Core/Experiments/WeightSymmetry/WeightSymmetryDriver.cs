@@ -12,10 +12,13 @@ using static TorchSharp.torch;
 namespace Symmetry.Core.Experiments.WeightSymmetry;
 
 /// <summary>
-/// Runs one <see cref="WeightSymmetryConfig"/> against the results store: a finished run is reused; an unfinished one
-/// resumes from its last checkpoint; a new one builds the model, generates and records its mask (statistics before and
-/// after propagation), trains with a checkpoint after every epoch and a metrics row per evaluation, records the best
-/// snapshots, and only then marks the run finished. Any failure marks the run failed (it resumes on the next attempt).
+/// Runs one <see cref="WeightSymmetryConfig"/> against the results store, as experiment states (<see cref="States"/>:
+/// the initialised model, its mask, its training): a finished run is reused; an unfinished one resumes from its last
+/// checkpoint; a new one realises the initialised and masked states through a <see cref="Realizer"/> (recorded in the
+/// states table), records the mask statistics before and after propagation, trains through the one training path
+/// (<see cref="TrainingRun"/>: metrics, epoch checkpoints, best snapshots), records the state training ends in and
+/// links the run to it, and only then marks the run finished. Any failure marks the run failed (it resumes on the next
+/// attempt).
 /// </summary>
 /// <param name="store">The results store.</param>
 /// <param name="data">Gives the data splits for a configuration's data path (null = default).</param>
@@ -56,72 +59,81 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         }
     }
 
+    /// <summary>
+    /// The run as a chain of experiment states: the model initialised from the seed, then (mask drivers) the mask
+    /// recipe with its drawn sparsity, then the train recipe (with the prune driver's schedule). Its key is the key
+    /// of the state the run ends in; the run's id stays the hash of the config, linked to that state.
+    /// </summary>
+    public static ExperimentState States(WeightSymmetryConfig config, DataSplits splits)
+    {
+        config.Validate();
+        var root = ExperimentState.Initial(config.Model, ModelConfigFor(config, splits), config.Seed, config.Data);
+        var masked = DrawnSparsity(config) is { } sparsity
+            ? root.Then(new MaskRecipe
+            {
+                MaskType = MaskTypes.Name(MaskTypes.Parse(config.MaskType!)), Sparsity = sparsity, Seed = config.MaskSeed,
+                Propagate = config.Propagate, MaskOutputLayer = config.MaskOutputLayer, SparseInit = config.SparseInit,
+            })
+            : root;
+        return masked.Then(new TrainRecipe
+        {
+            Training = config.Training, Seed = config.Seed, PruneSchedule = config.PruneSchedule,
+            PruneScheduleOriginal = config.PruneScheduleOriginal,
+        });
+    }
+
     private int? Execute(WeightSymmetryConfig config, string runId)
     {
         var splits = data(config.Data);
-        using var model = BuildModel(config, splits);
-        ApplyMask(config, runId, model);
-        model.to(device);
-        // Built after the move (.to makes new parameters).
-        using var optimizer = config.Training.Optimizer.Create(model.parameters());
-        var options = new TrainerOptions { Epochs = config.Training.Epochs, Seed = config.Seed, Device = device };
-        // Epoch ends: prune on schedule first, then checkpoint the pruned state.
-        ITrainingCallback[] callbacks =
-        [
-            new StoreMetrics(store, runId), new ScheduledPruning(config, model), new EpochCheckpoints(store, runId),
-            .. CallbacksFor?.Invoke(runId) ?? [],
-        ];
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, config.Training.BatchSize, config.Seed), options,
-            config.Training.Schedule.Build(config.Training.Epochs), callbacks);
-        int? resumedFrom = null;
-        if (store.LatestCheckpoint(runId) is { } checkpoint)
-        {
-            TrainingCheckpoint.Restore(trainer, checkpoint.Path);
-            resumedFrom = trainer.Epoch;
-        }
-        else PruneIfScheduled(config, model, epoch: 0);
-        trainer.Run();
+        var trained = States(config, splits);
+        var start = trained.Parent!;
+        using var model = new Realizer(store, data, device).Realize(start);
+        RecordStartingMask(config, runId, model, start);
+        var (resumedFrom, wallSeconds) = TrainingRun.Execute(store, runId, model, (TrainRecipe)trained.Recipe, splits, device,
+            evaluateTrainSet: true, CallbacksFor?.Invoke(runId));
         if (config.Driver == DriverKind.Prune)
         {
             using var dense = new ModelMask();
             RecordMaskStatistics(runId, model, model.Mask ?? dense);
         }
-        RecordBest(runId);
-        store.FinishRun(runId, trainer.WallSeconds);
+        model.to(CPU);
+        var path = Path.Combine(store.StatesDirectory, trained.Key + ".safetensors");
+        StateCheckpoint.Save(model, trained.Key, path);
+        store.PutState(trained.Key, trained.ParentKey, Realizer.KindOf(trained.Recipe), trained.ToCanonicalJson(), path);
+        store.LinkRunState(runId, trained.Key);
+        store.FinishRun(runId, wallSeconds);
         return resumedFrom;
     }
 
-    private static ZooModel BuildModel(WeightSymmetryConfig config, DataSplits splits)
+    private static ModelConfig ModelConfigFor(WeightSymmetryConfig config, DataSplits splits)
     {
         var shape = splits.InputShape;
-        var modelConfig = new ModelConfig((int)shape[0], (int)shape[1], splits.ClassCount)
+        return new ModelConfig((int)shape[0], (int)shape[1], splits.ClassCount)
         {
             Widths = config.ResolvedWidths(splits.InputSize, splits.ClassCount),
             Dropout = config.Dropout > 0 ? config.Dropout : null,
             BatchNorm = config.BatchNorm ? true : null,
         };
-        using var init = Generators.ForPurpose(config.Seed, "init");
-        return ModelZoo.Create(config.Model, modelConfig, init);
     }
 
-    private void ApplyMask(WeightSymmetryConfig config, string runId, ZooModel model)
+    private static ZooModel BuildModel(WeightSymmetryConfig config, DataSplits splits)
     {
-        if (DrawnSparsity(config) is not { } s)
+        using var init = Generators.ForPurpose(config.Seed, "init");
+        return ModelZoo.Create(config.Model, ModelConfigFor(config, splits), init);
+    }
+
+    /// <summary>Statistics of the mask training starts from, before and after propagation: the drawn mask of a mask
+    /// state (drawn again: the draw depends only on the shapes and the seed), else the all-kept model.</summary>
+    private void RecordStartingMask(WeightSymmetryConfig config, string runId, ZooModel model, ExperimentState start)
+    {
+        if (start.Recipe is MaskRecipe recipe)
         {
-            // Dense (and prune, before its first pruning step): statistics of the all-kept model.
-            using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
-            RecordMaskStatistics(runId, model, dense);
+            using var drawn = ExperimentMasks.Draw(model, recipe);
+            RecordMaskStatistics(runId, model, drawn);
             return;
         }
-        using var drawn = DrawMask(config, model, s);
-        RecordMaskStatistics(runId, model, drawn);
-        using var used = config.Propagate ? MaskPropagation.Propagate(model, drawn) : drawn.Clone();
-        ExperimentMasks.SetMerged(model, used);
-        if (config.SparseInit)
-        {
-            using var generator = Generators.ForPurpose(config.Seed, "sparse-init");
-            SparseInit.Apply(model, generator, model.Mask);
-        }
+        using var dense = ModelMasks.Create(model, MaskType.Random, 0, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
+        RecordMaskStatistics(runId, model, dense);
     }
 
     private static ModelMask DrawMask(WeightSymmetryConfig config, ZooModel model, double sparsity) =>
@@ -143,13 +155,6 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         return range[0] + (range[1] - range[0]) * draw;
     }
 
-    private static void PruneIfScheduled(WeightSymmetryConfig config, ZooModel model, int epoch)
-    {
-        if (config.PruneSchedule is null || (config.PruneScheduleOriginal && epoch > 0)) return;
-        foreach (var step in config.PruneSchedule.Where(p => p.Epoch == epoch))
-            new SparsityTargetPruning { Sparsity = step.Sparsity }.ApplyTo(model);
-    }
-
     private static Device DefaultDevice()
     {
         // torch.CPU initialises TorchSharp: load the natives our way first.
@@ -167,22 +172,6 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     private static IEnumerable<(string, string)> Text(IEnumerable<KeyValuePair<string, object>> values) =>
         values.Select(v => (v.Key, Convert.ToString(v.Value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v.Value, CultureInfo.InvariantCulture) ?? ""));
 
-    private void RecordBest(string runId)
-    {
-        // From every evaluation in the store, so the best is right across resumes.
-        var evaluations = store.Metrics(runId).GroupBy(m => m.Step).Select(g => g.ToList()).ToList();
-        double Value(List<MetricRow> rows, string name) => rows.FirstOrDefault(r => r.Name == name)?.Value ?? double.NaN;
-        void Record(string criterion, List<MetricRow>? rows)
-        {
-            if (rows is null) return;
-            store.RecordBest(runId, criterion, rows[0].Step, rows[0].Epoch, rows.Select(r => (r.Name, r.Value)));
-        }
-        Record(BestCriterion.TestAccuracy, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TestAccuracy)))
-            .OrderByDescending(e => Value(e, MetricNames.TestAccuracy)).ThenBy(e => e[0].Step).FirstOrDefault());
-        Record(BestCriterion.TrainLoss, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TrainLoss)))
-            .OrderBy(e => Value(e, MetricNames.TrainLoss)).ThenBy(e => e[0].Step).FirstOrDefault());
-    }
-
     private RunOutcome Summarise(string runId, bool reused, int? resumedFrom)
     {
         var best = store.Best(runId).Where(b => b.Criterion == BestCriterion.TestAccuracy).ToList();
@@ -192,25 +181,5 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
             stats.FirstOrDefault(s => s.Stage == stage && s.Key == key)?.Value ?? "NaN", CultureInfo.InvariantCulture);
         return new RunOutcome(runId, reused, resumedFrom, accuracy,
             Stat(MaskStage.Propagated, "permutation_log10"), Stat(MaskStage.Mask, "sparsity"));
-    }
-
-    private sealed class StoreMetrics(ResultsStore store, string runId) : ITrainingCallback
-    {
-        public void OnEvaluation(Trainer trainer, TrainingMetrics metrics) => store.RecordMetrics(runId, metrics);
-    }
-
-    private sealed class ScheduledPruning(WeightSymmetryConfig config, ZooModel model) : ITrainingCallback
-    {
-        public void OnEpochEnd(Trainer trainer, int epoch) => PruneIfScheduled(config, model, epoch);
-    }
-
-    private sealed class EpochCheckpoints(ResultsStore store, string runId) : ITrainingCallback
-    {
-        public void OnEpochEnd(Trainer trainer, int epoch)
-        {
-            var path = store.CheckpointPath(runId, epoch);
-            TrainingCheckpoint.Save(trainer, path);
-            store.RecordCheckpoint(runId, epoch, trainer.Step, path);
-        }
     }
 }

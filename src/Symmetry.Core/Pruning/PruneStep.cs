@@ -1,4 +1,4 @@
-namespace Symmetry.Core.Experiments.WeightSymmetry;
+namespace Symmetry.Core.Pruning;
 
 /// <summary>One entry of a pruning schedule: after <paramref name="Epoch"/> epochs (0 = before training), prune by
 /// magnitude until every prunable layer has <paramref name="Sparsity"/> zeros.</summary>

@@ -1,0 +1,90 @@
+using Symmetry.Core.Data;
+using Symmetry.Core.Models;
+using Symmetry.Core.Pruning;
+using Symmetry.Core.Results;
+using Symmetry.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Symmetry.Core.Experiments;
+
+/// <summary>
+/// The one training path of experiments: a <see cref="TrainRecipe"/> applied to a model as a run of the results
+/// store — metrics at every evaluation, a checkpoint after every epoch (a killed run resumes from its last one), the
+/// recipe's pruning schedule at epoch ends, the best snapshots at the end. The weight-symmetry drivers and the
+/// <see cref="Realizer"/> both train through it.
+/// </summary>
+internal static class TrainingRun
+{
+    /// <summary>Trains <paramref name="model"/> (moved to <paramref name="device"/> for it) as run
+    /// <paramref name="runId"/>, which the caller began; returns the epoch it resumed from, if it did, and the
+    /// training seconds. Without a store (throw-away work) nothing is recorded and nothing resumes.</summary>
+    internal static (int? ResumedFrom, double WallSeconds) Execute(ResultsStore? store, string runId, ZooModel model, TrainRecipe recipe,
+        DataSplits splits, Device device, bool evaluateTrainSet, IEnumerable<ITrainingCallback>? extra)
+    {
+        var training = recipe.Training;
+        model.to(device);
+        // Built after the move (.to makes new parameters).
+        using var optimizer = training.Optimizer.Create(model.parameters());
+        var options = new TrainerOptions { Epochs = training.Epochs, Seed = recipe.Seed, Device = device, EvaluateTrainSet = evaluateTrainSet };
+        // Epoch ends: prune on schedule first, then checkpoint the pruned state.
+        ITrainingCallback[] callbacks = store is null
+            ? [new ScheduledPruning(recipe, model), .. extra ?? []]
+            : [new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
+        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
+            training.Schedule.Build(training.Epochs), callbacks);
+        int? resumedFrom = null;
+        if (store?.LatestCheckpoint(runId) is { } checkpoint)
+        {
+            TrainingCheckpoint.Restore(trainer, checkpoint.Path);
+            resumedFrom = trainer.Epoch;
+        }
+        else Prune(recipe, model, epoch: 0);
+        trainer.Run();
+        if (store is not null) RecordBest(store, runId);
+        return (resumedFrom, trainer.WallSeconds);
+    }
+
+    private static void Prune(TrainRecipe recipe, ZooModel model, int epoch)
+    {
+        if (recipe.PruneSchedule is null || (recipe.PruneScheduleOriginal && epoch > 0)) return;
+        foreach (var step in recipe.PruneSchedule.Where(p => p.Epoch == epoch))
+            new SparsityTargetPruning { Sparsity = step.Sparsity }.ApplyTo(model);
+    }
+
+    private static void RecordBest(ResultsStore store, string runId)
+    {
+        // From every evaluation in the store, so the best is right across resumes.
+        var evaluations = store.Metrics(runId).GroupBy(m => m.Step).Select(g => g.ToList()).ToList();
+        double Value(List<MetricRow> rows, string name) => rows.FirstOrDefault(r => r.Name == name)?.Value ?? double.NaN;
+        void Record(string criterion, List<MetricRow>? rows)
+        {
+            if (rows is null) return;
+            store.RecordBest(runId, criterion, rows[0].Step, rows[0].Epoch, rows.Select(r => (r.Name, r.Value)));
+        }
+        Record(BestCriterion.TestAccuracy, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TestAccuracy)))
+            .OrderByDescending(e => Value(e, MetricNames.TestAccuracy)).ThenBy(e => e[0].Step).FirstOrDefault());
+        Record(BestCriterion.TrainLoss, evaluations.Where(e => !double.IsNaN(Value(e, MetricNames.TrainLoss)))
+            .OrderBy(e => Value(e, MetricNames.TrainLoss)).ThenBy(e => e[0].Step).FirstOrDefault());
+    }
+
+    private sealed class StoreMetrics(ResultsStore store, string runId) : ITrainingCallback
+    {
+        public void OnEvaluation(Trainer trainer, TrainingMetrics metrics) => store.RecordMetrics(runId, metrics);
+    }
+
+    private sealed class ScheduledPruning(TrainRecipe recipe, ZooModel model) : ITrainingCallback
+    {
+        public void OnEpochEnd(Trainer trainer, int epoch) => Prune(recipe, model, epoch);
+    }
+
+    private sealed class EpochCheckpoints(ResultsStore store, string runId) : ITrainingCallback
+    {
+        public void OnEpochEnd(Trainer trainer, int epoch)
+        {
+            var path = store.CheckpointPath(runId, epoch);
+            TrainingCheckpoint.Save(trainer, path);
+            store.RecordCheckpoint(runId, epoch, trainer.Step, path);
+        }
+    }
+}
