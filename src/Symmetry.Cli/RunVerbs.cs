@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Symmetry.Core.Experiments.WeightSymmetry;
+using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
@@ -18,7 +19,7 @@ internal static class RunVerbs
     internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N (CUDA needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu" };
     internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
 
-    private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverKind.All) };
+    private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverSettings.Names) };
     private static readonly Option<string> Model = new("--model") { DefaultValueFactory = _ => "mnist-fc", Description = "zoo model" };
     private static readonly Option<string?> Widths = new("--widths") { Description = "hidden widths, e.g. 16,16,16" };
     private static readonly Option<double> Dropout = new("--dropout") { Description = "dropout after hidden layers" };
@@ -75,7 +76,7 @@ internal static class RunVerbs
         {
             var template = new WeightSymmetryConfig
             {
-                Driver = parse.GetValue(Driver)!,
+                Driver = DriverFrom(parse),
                 Model = parse.GetValue(Model)!,
                 Widths = parse.GetValue(Widths) is { } w ? SeedList.ParseInts(w, "widths") : null,
                 Dropout = parse.GetValue(Dropout),
@@ -84,14 +85,6 @@ internal static class RunVerbs
                 Training = TrainingRecipes.Named(parse.GetValue(Recipe)!).Override(parse.GetValue(Optimizer), parse.GetValue(LearningRate),
                     parse.GetValue(WeightDecay), parse.GetValue(Momentum), parse.GetValue(Nesterov), parse.GetValue(ScheduleName),
                     parse.GetValue(Batch), parse.GetValue(Epochs)),
-                MaskType = parse.GetValue(Mask),
-                Sparsity = parse.GetValue(Sparsity),
-                SparsityRange = parse.GetValue(SparsityRange) is { } r ? SeedList.ParseDoubles(r, "sparsity range") : null,
-                PruneSchedule = parse.GetValue(PruneSchedule) is { } p ? ParseSchedule(p) : null,
-                PruneScheduleOriginal = parse.GetValue(PruneScheduleOriginal),
-                ParameterBudget = parse.GetValue(Budget),
-                Depth = parse.GetValue(Depth),
-                WidthMultiplier = parse.GetValue(WidthMultiplier),
                 SparseInit = parse.GetValue(SparseInit),
                 Propagate = !parse.GetValue(NoPropagate),
                 MaskOutputLayer = parse.GetValue(MaskOutputLayer),
@@ -116,7 +109,9 @@ internal static class RunVerbs
                 Model = "mnist-fc", Widths = [16, 16, 16, 16, 16, 16], Data = parse.GetValue(DataPath),
                 Training = TrainingRecipes.Named(DefaultRecipe) with { Epochs = parse.GetValue(SweepEpochs) },
             };
-            var masks = parse.GetValue(SweepMasks) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
+            var masks = parse.GetValue(SweepMasks) is { } m
+                ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(MaskTypes.Parse).ToList()
+                : null;
             var configs = WeightSymmetrySweep.Configs(template, masks,
                 SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities"), SeedList.Parse(parse.GetValue(SweepSeeds)!));
             return Execute(parse, configs, printTable: true);
@@ -157,8 +152,47 @@ internal static class RunVerbs
     private static string Joined<T>(IEnumerable<T> values) where T : IFormattable =>
         string.Join(",", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
 
-    private static string Describe(WeightSymmetryConfig c) =>
-        string.Create(CultureInfo.InvariantCulture, $"{c.Driver} {c.Model}{(c.MaskType is null ? "" : " " + c.MaskType)}{(c.Sparsity is { } s ? $" s={s}" : "")} seed {c.Seed}");
+    /// <summary>The driver record from its name and the flags it takes; a flag it needs and lacks is named.</summary>
+    private static DriverSettings DriverFrom(ParseResult parse)
+    {
+        MaskType MaskOf(string driver) => parse.GetValue(Mask) is { } name
+            ? MaskTypes.Parse(name)
+            : throw new ArgumentException($"{driver} needs a mask type (--mask {string.Join("|", MaskTypes.Names)})");
+        return parse.GetValue(Driver) switch
+        {
+            "train" => new TrainDriver(),
+            "prune" => new PruneDriver
+            {
+                Schedule = parse.GetValue(PruneSchedule) is { } p ? ParseSchedule(p) : [],
+                Original = parse.GetValue(PruneScheduleOriginal),
+            },
+            "shuffled-mask" => new ShuffledMaskDriver
+            {
+                Mask = MaskOf("shuffled-mask"),
+                Sparsity = parse.GetValue(Sparsity) ?? throw new ArgumentException("shuffled-mask needs a sparsity (--sparsity 0.9)"),
+            },
+            "random-mask" => parse.GetValue(SparsityRange) is { } r && SeedList.ParseDoubles(r, "sparsity range") is { Count: 2 } range
+                ? new RandomMaskDriver { Mask = MaskOf("random-mask"), Low = range[0], High = range[1] }
+                : throw new ArgumentException("random-mask needs a sparsity range of two values (--sparsity-range 0.5,0.99)"),
+            "fixed-param" => new FixedParamDriver
+            {
+                Mask = MaskOf("fixed-param"),
+                Sparsity = parse.GetValue(Sparsity) ?? 0,
+                Budget = parse.GetValue(Budget) ?? throw new ArgumentException("fixed-param needs a parameter budget (--budget 20000)"),
+                Depth = parse.GetValue(Depth) ?? throw new ArgumentException("fixed-param needs a depth (--depth 4)"),
+                WidthMultiplier = parse.GetValue(WidthMultiplier) ?? 1,
+            },
+            var other => throw new ArgumentException($"unknown driver '{other}'; known drivers: {string.Join(", ", DriverSettings.Names)}"),
+        };
+    }
+
+    private static string Describe(WeightSymmetryConfig c) => c.Driver switch
+    {
+        ShuffledMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),
+        FixedParamDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),
+        RandomMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s∈[{d.Low}, {d.High}] seed {c.Seed}"),
+        var d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} seed {c.Seed}"),
+    };
 
     private static IReadOnlyList<PruneStep> ParseSchedule(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>

@@ -124,8 +124,12 @@ module Train =
 module WeightSymmetry =
     open Symmetry.Core.Experiments.WeightSymmetry
 
-    /// The sweep's sparsity of a config (None for drivers without one).
-    let sparsity (config: WeightSymmetryConfig) = Option.ofNullable config.Sparsity
+    /// The sparsity a config's driver asks for (None for drivers without a fixed one).
+    let sparsity (config: WeightSymmetryConfig) =
+        match config.Driver with
+        | :? ShuffledMaskDriver as d -> Some d.Sparsity
+        | :? FixedParamDriver as d -> Some d.Sparsity
+        | _ -> None
 
     /// Mean accuracy and surviving symmetry per (mask type, sparsity), over seeds.
     let table (results: (WeightSymmetryConfig * RunOutcome) list) =

@@ -10,7 +10,7 @@ open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Core.Permutations
 
 let flags = Flags.OfScript fsi.CommandLineArgs
-let mask = Flags.Checked(fun () -> MaskTypes.Parse(flags.String("mask", "per-neuron")) |> MaskTypes.Name)
+let mask = Flags.Checked(fun () -> MaskTypes.Parse(flags.String("mask", "per-neuron")))
 let seeds = flags.List("seeds", uint64, List.ofSeq WeightSymmetrySweep.DefaultSeeds)
 let sparsities = flags.List("sparsities", float, List.ofSeq WeightSymmetrySweep.DefaultSparsities)
 let recipe = Flags.Checked(fun () -> Recipes.named (flags.String("recipe", "seed-000")) |> Recipes.epochs (flags.Int("epochs", 2)))
@@ -30,7 +30,7 @@ do
         [ for config in WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds) ->
             let outcome = driver.Run config
             printfn "%s s=%.3f seed %d: best test accuracy %.4f, permutation_log10 %.2f%s"
-                mask (WeightSymmetry.sparsity config |> Option.defaultValue nan) config.Seed outcome.TestAccuracy
+                (MaskTypes.Name mask) (WeightSymmetry.sparsity config |> Option.defaultValue nan) config.Seed outcome.TestAccuracy
                 outcome.PermutationLog10 (if outcome.Reused then " (reused)" else "")
             config, outcome ]
     for cell in WeightSymmetry.table results do

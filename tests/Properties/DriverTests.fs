@@ -158,7 +158,7 @@ let ``the JSON summary has the original code's keys and the run's values`` () =
     use store = ResultsStore.Open(dir.File "s.db")
     use splits = DataSets.Load data
     let driver = WeightSymmetryDriver(store, (fun _ -> splits))
-    let config = WeightSymmetryConfig(Driver = DriverKind.ShuffledMask, Widths = [| 12; 12 |], MaskType = "symmetric", Sparsity = 0.5,
+    let config = WeightSymmetryConfig(Driver = ShuffledMaskDriver(Mask = Symmetry.Core.Masks.MaskType.Symmetric, Sparsity = 0.5), Widths = [| 12; 12 |],
                                       Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64),
                                       Data = data, Seed = 5UL)
     let outcome = driver.Run config
@@ -173,9 +173,10 @@ let ``the JSON summary has the original code's keys and the run's values`` () =
     Assert.That(number "mask/sparsity", Is.EqualTo(0.5).Within(0.01))
     // Symmetric 12-wide layers: the last hidden layer keeps 12! = 479001600 permutations when nothing is cut after it.
     Assert.That(number "mask/permutation_log10", Is.GreaterThan 0.0)
-    for key in [ "best_train_loss/step"; "propagated_mask/unique_neurons"; "propagated_mask/permutation_log10"; "final/test_accuracy"; "config/driver"; "status" ] do
+    for key in [ "best_train_loss/step"; "propagated_mask/unique_neurons"; "propagated_mask/permutation_log10"; "final/test_accuracy"; "config/driver/kind"; "config/driver/mask"; "status" ] do
         Assert.That(run.TryGetProperty(key) |> fst, Is.True, sprintf "summary lacks %s" key)
     Assert.That(run.GetProperty("status").GetString(), Is.EqualTo "finished")
+    Assert.That(run.GetProperty("config/driver/kind").GetString(), Is.EqualTo "shuffled-mask")
 
 [<Test>]
 let ``an impossible mask is refused before anything is written`` () =
@@ -200,9 +201,9 @@ let ``the prune schedule fires at every step; the original's only at epoch 0`` (
     use splits = DataSets.Load data
     let driver = WeightSymmetryDriver(store, (fun _ -> splits))
     let finalSparsity (original: bool) =
-        let config = WeightSymmetryConfig(Driver = DriverKind.Prune, Widths = [| 12; 12 |], Data = data, Seed = 3UL,
-                                          Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64),
-                                          PruneSchedule = [| PruneStep(0, 0.5); PruneStep(1, 0.8) |], PruneScheduleOriginal = original)
+        let config = WeightSymmetryConfig(Driver = PruneDriver(Schedule = [| PruneStep(0, 0.5); PruneStep(1, 0.8) |], Original = original),
+                                          Widths = [| 12; 12 |], Data = data, Seed = 3UL,
+                                          Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64))
         driver.Run config |> ignore
         use json = JsonDocument.Parse(SummaryJson.ToJson store)
         json.RootElement.GetProperty(config.RunId).GetProperty("mask/sparsity").GetDouble()
@@ -217,7 +218,7 @@ let ``a run is a chain of experiment states: init, mask, training, linked from t
     use store = ResultsStore.Open(dir.File "s.db")
     use splits = DataSets.Load data
     let driver = WeightSymmetryDriver(store, (fun _ -> splits))
-    let config = WeightSymmetryConfig(Driver = DriverKind.ShuffledMask, Widths = [| 12; 12 |], MaskType = "per-neuron", Sparsity = 0.5,
+    let config = WeightSymmetryConfig(Driver = ShuffledMaskDriver(Mask = Symmetry.Core.Masks.MaskType.PerNeuron, Sparsity = 0.5), Widths = [| 12; 12 |],
                                       Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 1, batchSize = 64),
                                       Data = data, Seed = 4UL, MaskSeed = 9UL)
     let outcome = driver.Run config

@@ -37,7 +37,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     {
         config.Validate();
         using var model = BuildModel(config, splits);
-        if (DrawnSparsity(config) is { } s) DrawMask(config, model, s).Dispose();
+        if (Masked(config) is var (type, s)) DrawMask(config, model, type, s).Dispose();
     }
 
     /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
@@ -45,7 +45,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     {
         config.Validate();
         var runId = config.RunId;
-        var start = store.BeginRun(runId, config.Driver, config.ToCanonicalJson(), config.Seed, RuntimeInfo.Capture(device));
+        var start = store.BeginRun(runId, config.Driver.Name, config.ToCanonicalJson(), config.Seed, RuntimeInfo.Capture(device));
         if (start == RunStart.AlreadyFinished) return Summarise(runId, reused: true, resumedFrom: null);
         try
         {
@@ -68,17 +68,17 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     {
         config.Validate();
         var root = ExperimentState.Initial(config.Model, ModelConfigFor(config, splits), config.Seed, config.Data);
-        var masked = DrawnSparsity(config) is { } sparsity
+        var masked = Masked(config) is var (type, sparsity)
             ? root.Then(new MaskRecipe
             {
-                MaskType = MaskTypes.Name(MaskTypes.Parse(config.MaskType!)), Sparsity = sparsity, Seed = config.MaskSeed,
+                MaskType = MaskTypes.Name(type), Sparsity = sparsity, Seed = config.MaskSeed,
                 Propagate = config.Propagate, MaskOutputLayer = config.MaskOutputLayer, SparseInit = config.SparseInit,
             })
             : root;
         return masked.Then(new TrainRecipe
         {
-            Training = config.Training, Seed = config.Seed, PruneSchedule = config.PruneSchedule,
-            PruneScheduleOriginal = config.PruneScheduleOriginal,
+            Training = config.Training, Seed = config.Seed, PruneSchedule = (config.Driver as PruneDriver)?.Schedule,
+            PruneScheduleOriginal = config.Driver is PruneDriver { Original: true },
         });
     }
 
@@ -91,7 +91,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         RecordStartingMask(config, runId, model, start);
         var (resumedFrom, wallSeconds) = TrainingRun.Execute(store, runId, model, (TrainRecipe)trained.Recipe, splits, device,
             evaluateTrainSet: true, CallbacksFor?.Invoke(runId));
-        if (config.Driver == DriverKind.Prune)
+        if (config.Driver is PruneDriver)
         {
             using var dense = new ModelMask();
             RecordMaskStatistics(runId, model, model.Mask ?? dense);
@@ -136,23 +136,23 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         RecordMaskStatistics(runId, model, dense);
     }
 
-    private static ModelMask DrawMask(WeightSymmetryConfig config, ZooModel model, double sparsity) =>
-        ModelMasks.Create(model, config.MaskType!, sparsity, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
+    private static ModelMask DrawMask(WeightSymmetryConfig config, ZooModel model, MaskType type, double sparsity) =>
+        ModelMasks.Create(model, type, sparsity, config.MaskSeed, excludeOutputLayer: !config.MaskOutputLayer);
 
-    /// <summary>The sparsity of the mask the run draws, or null for drivers that start dense (train, prune).</summary>
-    private static double? DrawnSparsity(WeightSymmetryConfig config) => config.Driver switch
+    /// <summary>The mask type and sparsity the run draws, or null for drivers that start dense (train, prune).</summary>
+    private static (MaskType Type, double Sparsity)? Masked(WeightSymmetryConfig config) => config.Driver switch
     {
-        DriverKind.ShuffledMask or DriverKind.FixedParam => config.Sparsity ?? 0,
-        DriverKind.RandomMask => DrawSparsity(config),
+        ShuffledMaskDriver d => (d.Mask, d.Sparsity),
+        FixedParamDriver d => (d.Mask, d.Sparsity),
+        RandomMaskDriver d => (d.Mask, DrawSparsity(config, d)),
         _ => null,
     };
 
-    /// <summary>The random-mask driver's sparsity: uniform on the configured range, from (seed, mask seed).</summary>
-    public static double DrawSparsity(WeightSymmetryConfig config)
+    /// <summary>The random-mask driver's sparsity: uniform on the driver's range, from (seed, mask seed).</summary>
+    public static double DrawSparsity(WeightSymmetryConfig config, RandomMaskDriver driver)
     {
-        var range = config.SparsityRange!;
         var draw = new Random(unchecked((int)Seeds.Derive(config.Seed, $"random-mask/sparsity/{config.MaskSeed}"))).NextDouble();
-        return range[0] + (range[1] - range[0]) * draw;
+        return driver.Low + (driver.High - driver.Low) * draw;
     }
 
     private static Device DefaultDevice()

@@ -22,17 +22,19 @@ public static class WeightSymmetrySweep
     public static IReadOnlyList<ulong> DefaultSeeds { get; } = [0UL, 1UL];
 
     /// <summary>One shuffled-mask config per (mask type, sparsity, seed), all else from <paramref name="template"/>.</summary>
-    public static IReadOnlyList<WeightSymmetryConfig> Configs(WeightSymmetryConfig template, IEnumerable<string>? maskTypes = null,
+    public static IReadOnlyList<WeightSymmetryConfig> Configs(WeightSymmetryConfig template, IEnumerable<MaskType>? maskTypes = null,
         IEnumerable<double>? sparsities = null, IEnumerable<ulong>? seeds = null) =>
-        (from type in maskTypes ?? MaskTypes.Names
+        (from type in maskTypes ?? Enum.GetValues<MaskType>()
          from sparsity in sparsities ?? DefaultSparsities
          from seed in seeds ?? DefaultSeeds
-         select template with { Driver = DriverKind.ShuffledMask, MaskType = type, Sparsity = sparsity, Seed = seed, MaskSeed = seed })
+         select template with { Driver = new ShuffledMaskDriver { Mask = type, Sparsity = sparsity }, Seed = seed, MaskSeed = seed })
         .ToList();
 
     /// <summary>Averages outcomes per (mask type, sparsity), in the order the configs came.</summary>
     public static IReadOnlyList<SweepCell> Table(IEnumerable<(WeightSymmetryConfig Config, RunOutcome Outcome)> results) =>
-        results.GroupBy(r => (r.Config.MaskType!, r.Config.Sparsity!.Value))
+        results.GroupBy(r => r.Config.Driver is ShuffledMaskDriver d
+                ? (MaskTypes.Name(d.Mask), d.Sparsity)
+                : throw new ArgumentException($"a sweep table holds shuffled-mask runs, not {r.Config.Driver.Name}", nameof(results)))
             .Select(g => new SweepCell(g.Key.Item1, g.Key.Item2, g.Count(),
                 g.Average(r => r.Outcome.TestAccuracy), g.Average(r => r.Outcome.PermutationLog10)))
             .ToList();
