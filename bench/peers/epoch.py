@@ -81,6 +81,17 @@ class MnistCnn(nn.Module):
 MODELS = {"lenet-300-100": Lenet300100, "mnist-cnn": MnistCnn}
 
 
+def global_grad_norm(params):
+    """The global gradient norm, read back to the host, as our Trainer computes it every step (fairness, not idiom)."""
+    squared = None
+    for p in params:
+        if p.grad is None:
+            continue
+        s = p.grad.square().sum()
+        squared = s if squared is None else squared + s
+    return math.sqrt(squared.item())
+
+
 PHASES = ["gather", "forward", "backward", "grad-norm", "adam", "zero-grad", "loss-read"]
 
 
@@ -100,13 +111,7 @@ def profile(model, params, optimizer, images, labels, order, args):
         t.append(time.process_time())
         loss.backward()
         t.append(time.process_time())
-        squared = None
-        for p in params:
-            if p.grad is None:
-                continue
-            s = p.grad.square().sum()
-            squared = s if squared is None else squared + s
-        math.sqrt(squared.item())
+        global_grad_norm(params)
         t.append(time.process_time())
         optimizer.step()
         t.append(time.process_time())
@@ -159,14 +164,7 @@ def main():
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x), y)
             loss.backward()
-            # The global gradient norm, as our Trainer computes it every step (fairness, not idiom).
-            squared = None
-            for p in params:
-                if p.grad is None:
-                    continue
-                s = p.grad.square().sum()
-                squared = s if squared is None else squared + s
-            grad_norm_sum += math.sqrt(squared.item())
+            grad_norm_sum += global_grad_norm(params)
             optimizer.step()
             loss.item()
 
