@@ -81,7 +81,7 @@ module Model =
 
     /// An MLP config (mnist-fc and friends) with these hidden widths for a data set.
     let mlp (widths: int list) (data: DataSplits) =
-        ModelConfig(int data.InputShape.[0], int data.InputShape.[1], data.ClassCount, Widths = Array.ofList widths)
+        MlpConfig(int data.InputShape.[0], int data.InputShape.[1], data.ClassCount, Widths = Array.ofList widths) :> ModelConfig
 
     /// Zoo model `name`, initialised from `seed`'s "init" stream.
     let create (name: string) (seed: uint64) (config: ModelConfig) =

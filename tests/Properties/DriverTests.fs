@@ -132,6 +132,7 @@ let ``two processes writing runs to one store lose no rows, and a rerun reuses f
 [<TestCase("--model", "resnet-9000", "unknown model 'resnet-9000'")>]
 [<TestCase("--mask", "checkerboard", "checkerboard")>]
 [<TestCase("--widths", ",", "widths must name at least one hidden layer")>]
+[<TestCase("--model", "mnist-cnn", "model 'mnist-cnn' has no widths setting (its config is a ConvNetConfig)")>]
 let ``bad configurations are refused with a clear message and write nothing`` (option: string, value: string, expected: string) =
     use dir = new TempDir()
     let db = dir.File "results/bad.db"
@@ -244,7 +245,7 @@ let ``a train recipe realised over the store is a run of its own, keyed by the s
     writeData data
     use store = ResultsStore.Open(dir.File "s.db")
     use splits = DataSets.Load data
-    let root = Symmetry.Core.Experiments.ExperimentState.Initial("mnist-fc", Symmetry.Core.Models.ModelConfig(1, 28, 10, Widths = [| 8 |]), 2UL, data)
+    let root = Symmetry.Core.Experiments.ExperimentState.Initial("mnist-fc", Symmetry.Core.Models.MlpConfig(1, 28, 10, Widths = [| 8 |]), 2UL, data)
     let trained = root.Then(Symmetry.Core.Experiments.TrainRecipe(Training = Symmetry.Core.Models.TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL))
     let realizer = Symmetry.Core.Experiments.Realizer(store, (fun _ -> splits))
     use model = realizer.Realize trained

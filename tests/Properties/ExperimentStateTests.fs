@@ -15,7 +15,7 @@ open Symmetry.Core.Pruning
 [<OneTimeSetUp>]
 let ensureTorch () = TorchRuntime.Ensure()
 
-let private config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |])
+let private config = MlpConfig(1, 4, 3, Widths = [| 8; 8 |])
 let private root = ExperimentState.Initial("mnist-fc", config, 1UL)
 
 [<Test>]
@@ -28,7 +28,7 @@ let ``canonical JSON is independent of field order and whitespace`` () =
 [<Test>]
 let ``state keys are stable and independent of how the state was built`` () =
     let viaThen = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL))
-    let direct = ExperimentState(Model = "mnist-fc", Config = ModelConfig(1, 4, 3, Widths = [| 8; 8 |]),
+    let direct = ExperimentState(Model = "mnist-fc", Config = MlpConfig(1, 4, 3, Widths = [| 8; 8 |]),
                                  Recipe = TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = 2), Seed = 3UL), Parent = ExperimentState.Initial("mnist-fc", config, 1UL))
     Assert.That(viaThen.Key, Is.EqualTo direct.Key)
     Assert.That(viaThen.Key.Length, Is.EqualTo 64)
@@ -48,7 +48,7 @@ let ``changing any field, a default included, changes the key`` (seed: uint64) (
           root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get, batchSize = 64), Seed = seed))
           root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get, optimizer = "sgd"), Seed = seed))
           ExperimentState.Initial("mnist-fc", config, 2UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
-          ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
+          ExperimentState.Initial("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 9 |]), 1UL).Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
           ExperimentState.Initial("mnist-fc", config, 1UL, "/elsewhere").Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
           root.Then(PruneRecipe(Strategy = LayerWisePruning(Fraction = 0.2), Seed = seed)) ]
     let same = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
@@ -101,3 +101,15 @@ let ``realising a recorded state loads it instead of recomputing`` () =
         Assert.That(pruned, Is.GreaterThan 0)
     finally
         if Directory.Exists directory then Directory.Delete(directory, true)
+
+[<Test>]
+let ``a plain config and the empty family record name the same state, and the family is in the key's JSON`` () =
+    let plain = ExperimentState.Initial("mnist-fc", ModelConfig(1, 4, 3), 1UL)
+    let family = ExperimentState.Initial("mnist-fc", MlpConfig(1, 4, 3), 1UL)
+    Assert.That(plain.Key, Is.EqualTo family.Key)
+    Assert.That(plain.Config, Is.InstanceOf<MlpConfig>())
+    TestSupport.contains "\"family\":\"mlp\"" (plain.ToCanonicalJson())
+    let widened = ExperimentState.Initial("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 16; 16; 16; 16; 16; 16 |]), 1UL)
+    Assert.That(widened.Key, Is.Not.EqualTo plain.Key, "explicit defaults are a different config, as before")
+    TestSupport.contains "\"family\":\"fixed\"" (ExperimentState.Initial("lenet-5", ModelConfig.Mnist, 1UL).ToCanonicalJson())
+    Assert.Throws<System.ArgumentException>(System.Action(fun () -> ExperimentState.Initial("mnist-cnn", MlpConfig(), 1UL) |> ignore)) |> ignore

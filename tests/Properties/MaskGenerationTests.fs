@@ -233,7 +233,7 @@ let ``zero count does not add a zero for floating-point rounding`` () =
 let ``masks cover every Linear and Conv2d weight and never a bias`` () =
     use scope = torch.NewDisposeScope()
     use g = Generators.Create 3UL
-    for name, config in [ "lenet-5", ModelConfig.Mnist; "mnist-cnn", ModelConfig(1, 8, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5) ] do
+    for name, config in [ "lenet-5", ModelConfig.Mnist; "mnist-cnn", (ConvNetConfig(1, 8, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5) :> ModelConfig) ] do
         use model = ModelZoo.Create(name, config, g)
         let weights = weightShapes model |> Array.map fst
         use before = StateDicts.Copy model

@@ -59,7 +59,7 @@ let ``the seed's example: six layers of sixteen neurons have 8.39e79 symmetries`
     Assert.That(stats.PermutationDigits, Is.EqualTo 80)
     Assert.That(stats.PermutationLog10, Is.EqualTo(79.9238).Within(1e-4))
     // a dense conv model too: mnist-cnn filters 3, 4 and a dense layer of 5 → 3!·4!·5!
-    use cnn = ModelZoo.Create("mnist-cnn", ModelConfig(1, 8, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5), g)
+    use cnn = ModelZoo.Create("mnist-cnn", ConvNetConfig(1, 8, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5), g)
     checkTotals "mnist-cnn" (factorial 3 * factorial 4 * factorial 5) (MaskStatistics.Compute(cnn))
 
 [<Property(MaxTest = 40)>]

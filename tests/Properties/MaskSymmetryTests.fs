@@ -51,7 +51,7 @@ let rec private factorial (n: int) : BigInteger = if n <= 1 then BigInteger.One 
 let ``permuting neurons within the mask's symmetry classes preserves the mask and the outputs`` (case: Case) =
     use scope = torch.NewDisposeScope()
     use init = Generators.Create(uint64 case.Seed)
-    use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 3, 4, Widths = case.Widths), init)
+    use model = ModelZoo.Create("mnist-fc", MlpConfig(1, 3, 4, Widths = case.Widths), init)
     model.``to``(torch.float64) |> ignore
     model.eval()
     use drawn = ModelMasks.Create(model, case.MaskType, case.Sparsity, uint64 case.Seed + 1UL)

@@ -67,7 +67,7 @@ let private describe (m: torch.nn.Module<torch.Tensor, torch.Tensor>) (blocks: i
 /// The zoo's mnist-fc (flatten → [Linear → ReLU → Dropout]… → Linear) on `features` input channels of 1×1.
 let mlp (features: int) (widths: int list) (classes: int) (seed: uint64) : TestNet =
     use g = Generators.Create seed
-    let config = ModelConfig(features, 1, classes, Widths = (Array.ofList widths :> Collections.Generic.IReadOnlyList<int>))
+    let config = MlpConfig(features, 1, classes, Widths = (Array.ofList widths :> Collections.Generic.IReadOnlyList<int>))
     let model = ModelZoo.Create("mnist-fc", config, g)
     describe model (Array.init (widths.Length + 1) (fun i -> if i = 0 then 0 else 1))
 

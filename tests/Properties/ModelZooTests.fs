@@ -265,14 +265,14 @@ let ``config options change the architecture`` () =
     let count name (config: ModelConfig) =
         use model = ModelZoo.Create(name, config, null)
         parameterCount model
-    Assert.That(count "cifar-resnet" (ModelConfig(3, 32, ResNetN = Nullable 3)), Is.EqualTo(count "resnet-20" cifar))
-    Assert.That(count "cifar-resnet" (ModelConfig(3, 32, Depth = Nullable 20)), Is.EqualTo(count "resnet-20" cifar))
-    Assert.That(count "mnist-fc" (ModelConfig(Widths = [| 300; 100 |])), Is.EqualTo(count "lenet-300-100" mnist))
+    Assert.That(count "cifar-resnet" (ResNetConfig(3, 32, BlocksPerStage = Nullable 3)), Is.EqualTo(count "resnet-20" cifar))
+    Assert.That(count "cifar-resnet" (ResNetConfig(3, 32, Depth = Nullable 20)), Is.EqualTo(count "resnet-20" cifar))
+    Assert.That(count "mnist-fc" (MlpConfig(Widths = [| 300; 100 |])), Is.EqualTo(count "lenet-300-100" mnist))
     // BatchNorm1d after each of 6 hidden layers of 16: 6 · 32 more parameters.
-    Assert.That(count "mnist-fc" (ModelConfig(BatchNorm = Nullable true)), Is.EqualTo(14_090L + 6L * 32L))
+    Assert.That(count "mnist-fc" (MlpConfig(BatchNorm = Nullable true)), Is.EqualTo(14_090L + 6L * 32L))
     Assert.That(count "mnist-cnn" (ModelConfig(Classes = 3)), Is.EqualTo(16_106L - 7L * 65L))
-    Assert.That(count "vgg-16" (ModelConfig(3, 32, BatchNorm = Nullable false)), Is.EqualTo(14_728_266L - 8_448L))
-    Assert.That(count "myrtle-shankar" (ModelConfig(3, 32, Depth = Nullable 10, Width = Nullable 16)),
+    Assert.That(count "vgg-16" (VggConfig(3, 32, BatchNorm = Nullable false)), Is.EqualTo(14_728_266L - 8_448L))
+    Assert.That(count "myrtle-shankar" (MyrtleConfig(3, 32, Depth = Nullable 10, Width = Nullable 16)),
                 Is.EqualTo(16L * 27L + 16L + 8L * (16L * 144L + 16L) + 16L * 10L + 10L))
 
 // ---------------------------------------------------------------- errors
@@ -305,13 +305,17 @@ let ``unused or out-of-range config fields are refused`` () =
     let refuses name (config: ModelConfig) (fragment: string) =
         let e = argumentError (sprintf "%s %O" name config) (fun () -> ModelZoo.Create(name, config, null) |> ignore)
         TestSupport.contains fragment e.Message
-    refuses "f1" (ModelConfig(Filters = [| 8 |])) "Filters"
-    refuses "resnet-20" (ModelConfig(3, 32, ResNetN = Nullable 5)) "ResNetN"
-    refuses "cifar-resnet" (ModelConfig(3, 32, Depth = Nullable 21)) "6n + 2"
-    refuses "cifar-resnet" (ModelConfig(3, 32, Depth = Nullable 20, ResNetN = Nullable 4)) "disagree"
-    refuses "myrtle-shankar" (ModelConfig(3, 32, Depth = Nullable 6)) "5, 7 or 10"
-    refuses "mnist-cnn" (ModelConfig(Kernel = Nullable 4)) "odd"
-    refuses "mnist-fc" (ModelConfig(Dropout = Nullable 1.0)) "Dropout"
+    refuses "f1" (ConvNetConfig(Filters = [| 8 |])) "not a ConvNetConfig"
+    refuses "resnet-20" (ResNetConfig(3, 32, BlocksPerStage = Nullable 5)) "not a ResNetConfig"
+    refuses "mnist-cnn" (MlpConfig(Widths = [| 8 |])) "takes a ConvNetConfig"
+    refuses "cifar10-cnn" (ConvNetConfig(3, 32, DenseWidth = Nullable 8)) "does not use DenseWidth"
+    refuses "lenet-300-100" (MlpConfig(Dropout = Nullable 0.5)) "does not use Dropout"
+    refuses "myrtle-cnn" (MyrtleConfig(3, 32, Depth = Nullable 5)) "does not use Depth"
+    refuses "cifar-resnet" (ResNetConfig(3, 32, Depth = Nullable 21)) "6n + 2"
+    refuses "cifar-resnet" (ResNetConfig(3, 32, Depth = Nullable 20, BlocksPerStage = Nullable 4)) "disagree"
+    refuses "myrtle-shankar" (MyrtleConfig(3, 32, Depth = Nullable 6)) "5, 7 or 10"
+    refuses "mnist-cnn" (ConvNetConfig(Kernel = Nullable 4)) "odd"
+    refuses "mnist-fc" (MlpConfig(Dropout = Nullable 1.0)) "Dropout"
     refuses "lenet-5" (ModelConfig(Classes = 0)) "Classes"
 
 [<Test>]

@@ -179,18 +179,18 @@ let private caseGen =
         let! depth = Gen.elements [ 5; 7; 10 ]
         let! name, config =
             Gen.elements
-                [ "mnist-fc", ModelConfig(1, 5, Widths = ResizeArray widths, BatchNorm = Nullable bn)
-                  "lenet-300-100", ModelConfig(2, 3, 4, Widths = ResizeArray widths)
+                [ "mnist-fc", (MlpConfig(1, 5, Widths = ResizeArray widths, BatchNorm = Nullable bn) :> ModelConfig)
+                  "lenet-300-100", (MlpConfig(2, 3, 4, Widths = ResizeArray widths) :> ModelConfig)
                   "f1", ModelConfig(1, 4)
                   "f2", ModelConfig(1, 3)
-                  "mnist-cnn", ModelConfig(2, 6, Filters = ResizeArray filters, Kernel = Nullable 3, DenseWidth = Nullable dense, BatchNorm = Nullable bn)
-                  "cifar10-cnn", ModelConfig(3, 6, Filters = ResizeArray filters, Kernel = Nullable 3, BatchNorm = Nullable bn)
+                  "mnist-cnn", (ConvNetConfig(2, 6, Filters = ResizeArray filters, Kernel = Nullable 3, DenseWidth = Nullable dense, BatchNorm = Nullable bn) :> ModelConfig)
+                  "cifar10-cnn", (ConvNetConfig(3, 6, Filters = ResizeArray filters, Kernel = Nullable 3, BatchNorm = Nullable bn) :> ModelConfig)
                   "lenet-5", ModelConfig(1, 14)
-                  "conv2", ModelConfig(1, 6, DenseWidth = Nullable dense, BatchNorm = Nullable bn)
-                  "laperm-conv2", ModelConfig(1, 6, DenseWidth = Nullable dense, BatchNorm = Nullable bn)
-                  "myrtle-cnn", ModelConfig(3, 8, Width = Nullable width, BatchNorm = Nullable bn)
-                  "myrtle-shankar", ModelConfig(3, 6, Width = Nullable(width + 1), Depth = Nullable depth, BatchNorm = Nullable bn)
-                  "cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable n) ]
+                  "conv2", (ConvNetConfig(1, 6, DenseWidth = Nullable dense, BatchNorm = Nullable bn) :> ModelConfig)
+                  "laperm-conv2", (ConvNetConfig(1, 6, DenseWidth = Nullable dense, BatchNorm = Nullable bn) :> ModelConfig)
+                  "myrtle-cnn", (MyrtleConfig(3, 8, Width = Nullable width, BatchNorm = Nullable bn) :> ModelConfig)
+                  "myrtle-shankar", (MyrtleConfig(3, 6, Width = Nullable(width + 1), Depth = Nullable depth, BatchNorm = Nullable bn) :> ModelConfig)
+                  "cifar-resnet", (ResNetConfig(3, 6, BlocksPerStage = Nullable n) :> ModelConfig) ]
         return { Name = name; Config = config; Seed = uint64 seed }
     }
 
@@ -314,7 +314,7 @@ let private axesText (spec: PermutationSpec) (name: string) =
 
 [<Test>]
 let ``mnist-fc with BatchNorm: the spec names each hidden layer's output on weight, bias and BatchNorm`` () =
-    use model = ModelZoo.Create("mnist-fc", ModelConfig(Widths = [| 3; 4 |], BatchNorm = Nullable true), null)
+    use model = ModelZoo.Create("mnist-fc", MlpConfig(Widths = [| 3; 4 |], BatchNorm = Nullable true), null)
     let spec = PermutationSpec.For model
     let expected =
         [ "layers.1.weight", "P_layers.1, -"
@@ -351,7 +351,7 @@ let ``lenet-5: the first Linear permutes blocks of 5x5 columns by the last conv'
 
 [<Test>]
 let ``cifar-resnet: each stage's stream is one permutation shared by block outputs and shortcuts`` () =
-    use model = ModelZoo.Create("cifar-resnet", ModelConfig(3, 8, ResNetN = Nullable 2), null)
+    use model = ModelZoo.Create("cifar-resnet", ResNetConfig(3, 8, BlocksPerStage = Nullable 2), null)
     let spec = PermutationSpec.For model
     let out name = (spec.AxesOf name).[0].Value.Permutation
     let inp name = (spec.AxesOf name).[1].Value.Permutation
@@ -392,7 +392,7 @@ type Doubler() =
     inherit torch.nn.Module<torch.Tensor, torch.Tensor>("Doubler")
     override _.forward(x: torch.Tensor) = x * 2.0
 
-let private mlp () = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, Widths = [| 3; 5 |]), null)
+let private mlp () = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, Widths = [| 3; 5 |]), null)
 
 [<Test>]
 let ``validation refuses a name the model lacks`` () =

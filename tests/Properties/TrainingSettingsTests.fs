@@ -138,7 +138,7 @@ let ``the named recipes carry the papers' numbers`` () =
 
 [<Test>]
 let ``the output layer is masked only when asked`` () =
-    use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 8 |]), null)
+    use model = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 8 |]), null)
     let config = WeightSymmetryConfig()
     Assert.That(config.MaskOutputLayer, Is.False, "default")
     use unmasked = ModelMasks.Create(model, MaskType.Random, 0.5, 1UL, excludeOutputLayer = not config.MaskOutputLayer)

@@ -176,7 +176,7 @@ let ``masked weights stay exactly zero through training with Adam, AdamW and SGD
     Prop.forAll (Arb.fromGen cases) (fun (optimizerName, maskType, sparsity, maskSeed, initSeed) ->
         use splits = syntheticSplits ()
         use init = Generators.ForPurpose(initSeed, "init")
-        use net = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, 3, Widths = [| 8; 8 |]), init)
+        use net = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 8 |]), init)
         use generated = ModelMasks.Create(net, maskType, sparsity, maskSeed)
         net.SetMask generated
         let mask = must net.Mask

@@ -32,10 +32,10 @@ let private modelGen =
         let! dense = Gen.choose (6, 10)
         let! name, config =
             Gen.elements
-                [ "mnist-fc", ModelConfig(1, 8, Widths = ResizeArray widths)
-                  "mnist-cnn", ModelConfig(3, 6, Filters = ResizeArray filters, Kernel = Nullable 3, DenseWidth = Nullable dense)
+                [ "mnist-fc", (MlpConfig(1, 8, Widths = ResizeArray widths) :> ModelConfig)
+                  "mnist-cnn", (ConvNetConfig(3, 6, Filters = ResizeArray filters, Kernel = Nullable 3, DenseWidth = Nullable dense) :> ModelConfig)
                   "lenet-5", ModelConfig.Mnist
-                  "cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1) ]
+                  "cifar-resnet", (ResNetConfig(3, 6, BlocksPerStage = Nullable 1) :> ModelConfig) ]
         return name, config, uint64 seed
     }
 
@@ -84,7 +84,7 @@ let ``weight matching recovers a known permutation of a briefly trained MLP exac
         use scope = torch.NewDisposeScope()
         let seed = uint64 seed
         use g = Generators.Create seed
-        use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 8, Widths = ResizeArray widths), g)
+        use model = ModelZoo.Create("mnist-fc", MlpConfig(1, 8, Widths = ResizeArray widths), g)
         use x = torch.randn([| 64L; 1L; 8L; 8L |], generator = g)
         use y = torch.randint(0L, 10L, [| 64L |], generator = g)
         use opt = torch.optim.SGD(model.parameters(), 0.1, momentum = 0.9)
@@ -100,8 +100,8 @@ let ``weight matching recovers a known permutation of a briefly trained MLP exac
 [<Test>]
 let ``matching a model to itself keeps the identities; the objective is the squared norm`` () =
     use scope = torch.NewDisposeScope()
-    use a = randomState "mnist-fc" (ModelConfig(1, 4, Widths = [| 5; 4 |])) 3UL
-    use model = ModelZoo.Create("mnist-fc", ModelConfig(1, 4, Widths = [| 5; 4 |]), null)
+    use a = randomState "mnist-fc" (MlpConfig(1, 4, Widths = [| 5; 4 |])) 3UL
+    use model = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, Widths = [| 5; 4 |]), null)
     let spec = PermutationSpec.For model
     use g = Generators.Create 1UL
     let result = WeightMatching.Match(spec, a, a, g)
@@ -113,8 +113,8 @@ let ``matching a model to itself keeps the identities; the objective is the squa
 [<Test>]
 let ``interpolation is exact at its ends, linear in between, and copies integer buffers from A`` () =
     use scope = torch.NewDisposeScope()
-    use a = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 1UL
-    use b = randomState "mnist-cnn" (ModelConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 2UL
+    use a = randomState "mnist-cnn" (ConvNetConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 1UL
+    use b = randomState "mnist-cnn" (ConvNetConfig(1, 6, Filters = [| 3; 4 |], Kernel = Nullable 3, DenseWidth = Nullable 5)) 2UL
     b.["layers.1.num_batches_tracked"].add_((7L).ToScalar()) |> ignore
     use at0 = StateInterpolation.Lerp(a, b, 0.0)
     use at1 = StateInterpolation.Lerp(a, b, 1.0)
@@ -132,7 +132,7 @@ let ``interpolation is exact at its ends, linear in between, and copies integer 
 
 [<Test>]
 let ``apply, matching and interpolation leave no tensor behind`` () =
-    use model = ModelZoo.Create("cifar-resnet", ModelConfig(3, 6, ResNetN = Nullable 1), null)
+    use model = ModelZoo.Create("cifar-resnet", ResNetConfig(3, 6, BlocksPerStage = Nullable 1), null)
     let spec = PermutationSpec.For model
     use a = StateDicts.Copy model
     let before = TestSupport.liveTensorsSettled ()

@@ -12,8 +12,8 @@ namespace Symmetry.Core.Experiments;
 public sealed record ExperimentState
 {
     /// <summary>Bumped whenever the meaning of a field changes, so old keys no longer match (2: typed training
-    /// settings in train recipes).</summary>
-    public const int SchemaVersion = 2;
+    /// settings in train recipes; 3: model configs as family records).</summary>
+    public const int SchemaVersion = 3;
 
     /// <summary>Zoo model name.</summary>
     public required string Model { get; init; }
@@ -39,9 +39,12 @@ public sealed record ExperimentState
     [JsonIgnore]
     public ExperimentState Root => Parent?.Root ?? this;
 
-    /// <summary>A root state: model <paramref name="model"/> initialised from <paramref name="seed"/>.</summary>
+    /// <summary>A root state: model <paramref name="model"/> initialised from <paramref name="seed"/>. The config is
+    /// stored as the model's family record (<see cref="ModelZoo.Configure"/>), so a plain config and an empty family
+    /// record name the same state.</summary>
+    /// <exception cref="ArgumentException">Unknown model or a config it refuses.</exception>
     public static ExperimentState Initial(string model, ModelConfig config, ulong seed, string? data = null) =>
-        new() { Model = model, Config = config, Data = data, Recipe = new InitRecipe { Seed = seed } };
+        new() { Model = model, Config = ModelZoo.Configure(model, config), Data = data, Recipe = new InitRecipe { Seed = seed } };
 
     /// <summary>The child made by <paramref name="recipe"/> (same model and data).</summary>
     public ExperimentState Then(Recipe recipe) => new() { Model = Model, Config = Config, Data = Data, Recipe = recipe, Parent = this };

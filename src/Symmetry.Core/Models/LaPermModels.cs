@@ -6,27 +6,27 @@ internal static class LaPermModels
 {
     public static IEnumerable<ModelDefinition> Definitions()
     {
-        yield return new("conv7",
+        yield return ModelDefinition.Of<ConvNetConfig>("conv7",
             "LaPerm Conv7 for MNIST (ALGORITHMS §2): Conv 32 3×3 valid, Conv 32 3×3 valid, Conv 32 5×5 stride 2 padding 2, Dropout .4, " +
             "Conv 64 3×3, Conv 64 3×3, Conv 64 5×5 stride 2 padding 2, Dropout .4, Conv 128 4×4 valid, flatten, Dropout .4, Linear(classes); " +
             "every conv → ReLU → (BatchNorm2d). On 28×28 the activations are 26, 24, 12, 10, 8, 4, 1. BatchNorm default off; " +
             "Dropout replaces the three rates. Keras' 'same' for the stride-2 convs pads 1 before and 2 after; here padding is 2 on " +
             "both sides (same output size). He-uniform init.",
-            ConfigField.Dropout | ConfigField.BatchNorm, InitScheme.HeUniform, Conv7);
-        yield return new("conv13",
+            ["Dropout", "BatchNorm"], InitScheme.HeUniform, Conv7);
+        yield return ModelDefinition.Of<ConvNetConfig>("conv13",
             "LaPerm Conv13, VGG-16-like (ALGORITHMS §2): 64, 64, P, 128, 128, P, 256 ×3, P, 512 ×3, P, 512 ×3, P — Conv 3×3 'same' → ReLU → " +
             "(BatchNorm2d), P a 2×2 max-pool — flatten, Dropout, Linear(dense) → ReLU → (BatchNorm1d), Dropout, Linear(classes). " +
             "Needs inputs of at least 32×32. DenseWidth default 512; BatchNorm on; Dropout 0 (the layers are kept). He-uniform init.",
-            ConfigField.DenseWidth | ConfigField.Dropout | ConfigField.BatchNorm, InitScheme.HeUniform, Conv13);
-        yield return new("laperm-conv2",
+            ["DenseWidth", "Dropout", "BatchNorm"], InitScheme.HeUniform, Conv13);
+        yield return ModelDefinition.Of<ConvNetConfig>("laperm-conv2",
             "LaPerm Conv2 (ALGORITHMS §2): C64-ReLU-BN-Dropout .3, C64-ReLU-BN, P, flatten, D256-ReLU-Dropout .5-BN, D256-ReLU-BN-Dropout .5, " +
             "Linear(classes); C a 3×3 'same' conv, P a 2×2 max-pool. DenseWidth default 256; BatchNorm on; Dropout replaces every rate. " +
             "He-uniform init.",
-            ConfigField.DenseWidth | ConfigField.Dropout | ConfigField.BatchNorm, InitScheme.HeUniform, (s, c) => LaPermConv(s, c, 1));
-        yield return new("laperm-conv4",
+            ["DenseWidth", "Dropout", "BatchNorm"], InitScheme.HeUniform, (s, c) => LaPermConv(s, c, 1));
+        yield return ModelDefinition.Of<ConvNetConfig>("laperm-conv4",
             "LaPerm Conv4 (ALGORITHMS §2): laperm-conv2's convolutions, then C128-ReLU-BN-Dropout .4, C128-ReLU-BN, P, then the same dense " +
             "head. DenseWidth default 256; BatchNorm on; Dropout replaces every rate. He-uniform init.",
-            ConfigField.DenseWidth | ConfigField.Dropout | ConfigField.BatchNorm, InitScheme.HeUniform, (s, c) => LaPermConv(s, c, 2));
+            ["DenseWidth", "Dropout", "BatchNorm"], InitScheme.HeUniform, (s, c) => LaPermConv(s, c, 2));
     }
 
     private static void ReluBn(LayerStack s, bool batchNorm)
@@ -35,7 +35,7 @@ internal static class LaPermModels
         if (batchNorm) s.BatchNorm();
     }
 
-    private static void Conv7(LayerStack s, ModelConfig c)
+    private static void Conv7(LayerStack s, ConvNetConfig c)
     {
         var batchNorm = c.BatchNorm ?? false;
         var dropout = c.Dropout ?? 0.4;
@@ -56,7 +56,7 @@ internal static class LaPermModels
         s.Linear(c.Classes);
     }
 
-    private static void Conv13(LayerStack s, ModelConfig c)
+    private static void Conv13(LayerStack s, ConvNetConfig c)
     {
         var batchNorm = c.BatchNorm ?? true;
         var dropout = c.Dropout ?? 0;
@@ -77,7 +77,7 @@ internal static class LaPermModels
         s.Linear(c.Classes);
     }
 
-    private static void LaPermConv(LayerStack s, ModelConfig c, int stages)
+    private static void LaPermConv(LayerStack s, ConvNetConfig c, int stages)
     {
         var batchNorm = c.BatchNorm ?? true;
         double Rate(double original) => c.Dropout ?? original;

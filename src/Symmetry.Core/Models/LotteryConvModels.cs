@@ -8,16 +8,16 @@ internal static class LotteryConvModels
         foreach (var stages in new[] { 1, 2, 3 })
         {
             var channels = string.Join(", ", Enumerable.Range(0, stages).Select(i => $"{64 << i}, {64 << i}, P"));
-            yield return new($"conv{2 * stages}",
+            yield return ModelDefinition.Of<ConvNetConfig>($"conv{2 * stages}",
                 $"Conv-{2 * stages} (Frankle & Carbin 2019): {channels} — Conv k×k 'same' → ReLU → (BatchNorm2d), P a 2×2 max-pool — then flatten, " +
                 "2 × [Linear(dense) → ReLU → (BatchNorm1d) → Dropout], Linear(classes). Kernel default 3; DenseWidth 256; " +
                 "BatchNorm off (on: after each ReLU, LaPerm's placement); Dropout 0 (the layers are kept).",
-                ConfigField.Kernel | ConfigField.DenseWidth | ConfigField.Dropout | ConfigField.BatchNorm,
+                ["Kernel", "DenseWidth", "Dropout", "BatchNorm"],
                 InitScheme.PyTorchDefault, (s, c) => Build(s, c, stages));
         }
     }
 
-    private static void Build(LayerStack s, ModelConfig c, int stages)
+    private static void Build(LayerStack s, ConvNetConfig c, int stages)
     {
         var kernel = c.Kernel ?? 3;
         var batchNorm = c.BatchNorm ?? false;

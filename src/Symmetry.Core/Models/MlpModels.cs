@@ -5,22 +5,22 @@ internal static class MlpModels
 {
     public static IEnumerable<ModelDefinition> Definitions()
     {
-        yield return new("mnist-fc",
+        yield return ModelDefinition.Of<MlpConfig>("mnist-fc",
             "MNIST_FC (ALGORITHMS §1): flatten → [Linear → (BatchNorm1d) → ReLU → Dropout] per hidden width → Linear(classes). " +
             "Widths default 6×16, Dropout 0 (the layer is kept), BatchNorm off.",
-            ConfigField.Widths | ConfigField.Dropout | ConfigField.BatchNorm, InitScheme.PyTorchDefault, MnistFc);
-        yield return new("lenet-300-100",
+            ["Widths", "Dropout", "BatchNorm"], InitScheme.PyTorchDefault, MnistFc);
+        yield return ModelDefinition.Of<MlpConfig>("lenet-300-100",
             "LeNet-300-100 (Frankle & Carbin): flatten → Linear 300 → ReLU → Linear 100 → ReLU → Linear(classes); Widths overrides 300, 100.",
-            ConfigField.Widths, InitScheme.PyTorchDefault, Lenet300100);
-        yield return new("f1",
+            ["Widths"], InitScheme.PyTorchDefault, Lenet300100);
+        yield return ModelDefinition.Of<ModelConfig>("f1",
             "LaPerm F1 (ALGORITHMS §2): flatten → Linear(classes), no bias. He-uniform init.",
-            ConfigField.None, InitScheme.HeUniform, F1);
-        yield return new("f2",
+            [], InitScheme.HeUniform, F1);
+        yield return ModelDefinition.Of<ModelConfig>("f2",
             "LaPerm F2 (ALGORITHMS §2): flatten → Linear 128 → ReLU → Linear 64 → ReLU → Linear(classes), no biases. He-uniform init.",
-            ConfigField.None, InitScheme.HeUniform, F2);
+            [], InitScheme.HeUniform, F2);
     }
 
-    private static void MnistFc(LayerStack s, ModelConfig c)
+    private static void MnistFc(LayerStack s, MlpConfig c)
     {
         var dropout = c.Dropout ?? 0;
         var batchNorm = c.BatchNorm ?? false;
@@ -35,7 +35,7 @@ internal static class MlpModels
         s.Linear(c.Classes);
     }
 
-    private static void Lenet300100(LayerStack s, ModelConfig c)
+    private static void Lenet300100(LayerStack s, MlpConfig c)
     {
         s.Flatten();
         foreach (var width in c.Widths ?? [300, 100])

@@ -1,26 +1,25 @@
 namespace Symmetry.Core.Models;
 
-/// <summary>The optional <see cref="ModelConfig"/> fields a model family reads.</summary>
-[Flags]
-internal enum ConfigField
-{
-    None = 0,
-    Widths = 1 << 0,
-    Filters = 1 << 1,
-    Kernel = 1 << 2,
-    DenseWidth = 1 << 3,
-    Dropout = 1 << 4,
-    BatchNorm = 1 << 5,
-    ResNetN = 1 << 6,
-    Depth = 1 << 7,
-    Width = 1 << 8,
-}
-
-/// <summary>One entry of the zoo: its name, a description with its defaults, the config fields it reads, its default
-/// init scheme and the function that lays out its layers on a <see cref="LayerStack"/>.</summary>
+/// <summary>One entry of the zoo: its name, a description with its defaults, its family record (an empty instance of
+/// the config type it takes), the family fields it reads, its default init scheme and the function that lays out its
+/// layers on a <see cref="LayerStack"/> (always given a config of the family's type).</summary>
 internal sealed record ModelDefinition(
     string Name,
     string Description,
-    ConfigField Fields,
+    ModelConfig Family,
+    IReadOnlyList<string> Reads,
     InitScheme DefaultInit,
-    Action<LayerStack, ModelConfig> Build);
+    Action<LayerStack, ModelConfig> Build)
+{
+    /// <summary>A model of family <typeparamref name="TConfig"/> reading <paramref name="reads"/> of its fields.</summary>
+    public static ModelDefinition Of<TConfig>(
+        string name, string description, IReadOnlyList<string> reads, InitScheme defaultInit, Action<LayerStack, TConfig> build)
+        where TConfig : ModelConfig, new()
+    {
+        var family = new TConfig();
+        var unknown = reads.Except(family.FamilyFields().Select(f => f.Field)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidOperationException($"model '{name}' reads {string.Join(", ", unknown)}, which {typeof(TConfig).Name} does not have");
+        return new(name, description, family, reads, defaultInit, (stack, config) => build(stack, (TConfig)config));
+    }
+}

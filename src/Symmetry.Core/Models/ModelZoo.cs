@@ -36,9 +36,8 @@ public static class ModelZoo
     public static string Describe(string name)
     {
         var definition = Find(name);
-        var fields = FieldNames(definition.Fields);
-        return $"{definition.Name}: {definition.Description} Config fields: InputChannels, ImageSize, Classes, Init (default {definition.DefaultInit})"
-            + (fields.Count > 0 ? ", " + string.Join(", ", fields) : "") + ".";
+        return $"{definition.Name}: {definition.Description} Config: {definition.Family.GetType().Name} with InputChannels, ImageSize, Classes, "
+            + $"Init (default {definition.DefaultInit})" + string.Concat(definition.Reads.Select(f => ", " + f)) + ".";
     }
 
     /// <summary>The init scheme <paramref name="name"/> uses when the config leaves <see cref="ModelConfig.Init"/> null.</summary>
@@ -59,8 +58,8 @@ public static class ModelZoo
     /// too small for the model's layers (the message names the layer and the smallest input size that works).</exception>
     public static ZooModel Create(string name, ModelConfig config, Generator? generator, Generator? dropoutGenerator = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
         var definition = Find(name);
+        config = ConfigureFor(definition, config);
         Validate(definition, config);
         var scheme = config.Init ?? definition.DefaultInit;
         TorchRuntime.Ensure();
@@ -80,9 +79,23 @@ public static class ModelZoo
     /// <exception cref="ArgumentException">See <see cref="Create"/>.</exception>
     public static void Validate(string name, ModelConfig config)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        Validate(Find(name), config);
+        var definition = Find(name);
+        Validate(definition, ConfigureFor(definition, config));
     }
+
+    /// <summary>
+    /// <paramref name="config"/> as the family record model <paramref name="name"/> takes: a plain <see cref="ModelConfig"/>
+    /// becomes an empty family record with its input, classes and init; the family's own record is returned as is. Shape
+    /// problems are not checked here (see <see cref="Validate(string, ModelConfig)"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown name; another family's record; a field the model does not read or out
+    /// of range.</exception>
+    public static ModelConfig Configure(string name, ModelConfig config) => ConfigureFor(Find(name), config);
+
+    /// <summary>The config record type model <paramref name="name"/> takes (<see cref="ModelConfig"/> itself for models
+    /// without options).</summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static Type ConfigType(string name) => Find(name).Family.GetType();
 
     /// <summary>True when <see cref="Create"/> accepts (<paramref name="name"/>, <paramref name="config"/>); false for an
     /// unknown name or a config it refuses (e.g. an input too small).</summary>
@@ -104,9 +117,8 @@ public static class ModelZoo
     /// <exception cref="ArgumentException">Unknown name, or a config refused for another reason than the input size.</exception>
     public static int? MinimumImageSize(string name, ModelConfig config)
     {
-        ArgumentNullException.ThrowIfNull(config);
         var definition = Find(name);
-        CheckFields(definition, config);
+        config = ConfigureFor(definition, config);
         for (var size = 1; size <= LargestSizeSearched; size++)
             if (DryRun(definition, config with { ImageSize = size }) is null)
                 return size;
@@ -120,7 +132,6 @@ public static class ModelZoo
 
     private static void Validate(ModelDefinition definition, ModelConfig config)
     {
-        CheckFields(definition, config);
         if (DryRun(definition, config) is { } problem)
         {
             var smallest = MinimumImageSize(definition.Name, config);
@@ -149,9 +160,11 @@ public static class ModelZoo
         return null;
     }
 
-    private static void CheckFields(ModelDefinition definition, ModelConfig config)
+    private static ModelConfig ConfigureFor(ModelDefinition definition, ModelConfig config)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var name = definition.Name;
+        var family = definition.Family.GetType();
         void Require(bool ok, string message)
         {
             if (!ok) throw new ArgumentException($"model '{name}': {message}", nameof(config));
@@ -160,51 +173,13 @@ public static class ModelZoo
         Require(config.ImageSize >= 1, $"ImageSize must be ≥ 1, got {config.ImageSize}");
         Require(config.Classes >= 1, $"Classes must be ≥ 1, got {config.Classes}");
         if (config.Init is { } init) Require(Enum.IsDefined(init), $"unknown Init scheme {init}");
-
-        var given = ConfigField.None;
-        if (config.Widths is { } widths)
-        {
-            given |= ConfigField.Widths;
-            Require(widths.All(w => w >= 1), $"every width must be ≥ 1, got [{string.Join(", ", widths)}]");
-        }
-        if (config.Filters is { } filters)
-        {
-            given |= ConfigField.Filters;
-            Require(filters.Count >= 1 && filters.All(f => f >= 1), $"Filters must be non-empty and ≥ 1, got [{string.Join(", ", filters)}]");
-        }
-        if (config.Kernel is { } kernel)
-        {
-            given |= ConfigField.Kernel;
-            Require(kernel >= 1 && kernel % 2 == 1, $"Kernel must be odd and ≥ 1 ('same' padding), got {kernel}");
-        }
-        if (config.DenseWidth is { } dense)
-        {
-            given |= ConfigField.DenseWidth;
-            Require(dense >= 1, $"DenseWidth must be ≥ 1, got {dense}");
-        }
-        if (config.Dropout is { } p)
-        {
-            given |= ConfigField.Dropout;
-            Require(p is >= 0 and < 1, $"Dropout must be in [0, 1), got {p.ToString(CultureInfo.InvariantCulture)}");
-        }
-        if (config.BatchNorm is not null) given |= ConfigField.BatchNorm;
-        if (config.ResNetN is { } n)
-        {
-            given |= ConfigField.ResNetN;
-            Require(n >= 1, $"ResNetN must be ≥ 1, got {n}");
-        }
-        if (config.Depth is not null) given |= ConfigField.Depth;
-        if (config.Width is { } width)
-        {
-            given |= ConfigField.Width;
-            Require(width >= 1, $"Width must be ≥ 1, got {width}");
-        }
-        var unused = given & ~definition.Fields;
-        Require(unused == ConfigField.None,
-            $"does not use {string.Join(", ", FieldNames(unused))} (it reads: "
-            + string.Join(", ", ["InputChannels", "ImageSize", "Classes", "Init", .. FieldNames(definition.Fields)]) + ")");
+        if (config.GetType() == typeof(ModelConfig)) return definition.Family.WithShapeOf(config);
+        Require(config.GetType() == family,
+            $"takes a {family.Name} (or a plain ModelConfig for its defaults), not a {config.GetType().Name}");
+        if (config.FamilyProblem() is { } problem) Require(false, problem);
+        var unused = config.FamilyFields().Where(f => f.Given && !definition.Reads.Contains(f.Field)).Select(f => f.Field).ToList();
+        Require(unused.Count == 0,
+            $"does not use {string.Join(", ", unused)} (it reads: " + string.Join(", ", ["InputChannels", "ImageSize", "Classes", "Init", .. definition.Reads]) + ")");
+        return config;
     }
-
-    private static List<string> FieldNames(ConfigField fields) =>
-        Enum.GetValues<ConfigField>().Where(f => f != ConfigField.None && fields.HasFlag(f)).Select(f => f.ToString()).ToList();
 }

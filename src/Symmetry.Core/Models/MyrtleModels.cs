@@ -11,21 +11,21 @@ internal static class MyrtleModels
 {
     public static IEnumerable<ModelDefinition> Definitions()
     {
-        yield return new("myrtle-cnn",
+        yield return ModelDefinition.Of<MyrtleConfig>("myrtle-cnn",
             "Myrtle CNN of the stitching paper (pnnl/modelsym mCNN): Conv c → (BatchNorm2d) → ReLU; Conv 2c → (BN) → ReLU → max-pool 2; " +
             "Conv 4c → (BN) → ReLU → max-pool 2; Conv 8c → (BN) → ReLU → max-pool 2; global max-pool (max-pool 4 on 32×32); flatten; " +
             "Linear(classes). Convs are 3×3 'same', without bias when BatchNorm is on. Width c default 64; BatchNorm on. " +
             "With BatchNorm the ReLUs are layers.2, .5, .9, .13 (the original's cut points 3/6/10/14).",
-            ConfigField.Width | ConfigField.BatchNorm, InitScheme.PyTorchDefault, MyrtleCnn);
-        yield return new("myrtle-shankar",
+            ["Width", "BatchNorm"], InitScheme.PyTorchDefault, MyrtleCnn);
+        yield return ModelDefinition.Of<MyrtleConfig>("myrtle-shankar",
             "Myrtle family of Shankar et al. 2020 (neural-tangents MyrtleNetwork): with (a, b, c) = (2, 1, 1), (2, 2, 2), (3, 3, 3) " +
             "for Depth 5, 7, 10: a × [Conv w 3×3 'same' → (BatchNorm2d) → ReLU], average-pool 2, b × [...], average-pool 2, " +
             "c × [...], global average pool (the original's three 2×2 average pools on 32×32), flatten, Linear(classes). " +
             "Depth counts the convs plus the linear layer. Depth default 5; Width w default 128; BatchNorm off.",
-            ConfigField.Width | ConfigField.Depth | ConfigField.BatchNorm, InitScheme.PyTorchDefault, MyrtleShankar);
+            ["Width", "Depth", "BatchNorm"], InitScheme.PyTorchDefault, MyrtleShankar);
     }
 
-    private static void MyrtleCnn(LayerStack s, ModelConfig c)
+    private static void MyrtleCnn(LayerStack s, MyrtleConfig c)
     {
         var width = c.Width ?? 64;
         var batchNorm = c.BatchNorm ?? true;
@@ -41,14 +41,14 @@ internal static class MyrtleModels
         s.Linear(c.Classes);
     }
 
-    private static void MyrtleShankar(LayerStack s, ModelConfig c)
+    private static void MyrtleShankar(LayerStack s, MyrtleConfig c)
     {
         int[] repeats = (c.Depth ?? 5) switch
         {
             5 => [2, 1, 1],
             7 => [2, 2, 2],
             10 => [3, 3, 3],
-            var d => throw new ArgumentException($"model 'myrtle-shankar': Depth must be 5, 7 or 10, got {d}", "config"),
+            _ => [3, 3, 3],
         };
         var width = c.Width ?? 128;
         var batchNorm = c.BatchNorm ?? false;

@@ -10,27 +10,16 @@ internal static class ResNetModels
             "stages 2 and 3 has stride 2 and a 1×1 conv + BatchNorm shortcut), global average pool, flatten, Linear(classes). " +
             "Layers: layers.0 conv, layers.1 bn, layers.2 relu, layers.3–5 the stages (layers.3.0.conv1.weight, …, " +
             "layers.4.0.shortcut.0.weight), layers.6 pool, layers.7 flatten, layers.8 linear.";
-        yield return new("cifar-resnet",
-            "CIFAR ResNet v1 of depth 6n + 2: " + layout + " ResNetN default 8 (depth 50, LaPerm's \"ResNet-50\"); Depth may give 6n + 2 instead.",
-            ConfigField.ResNetN | ConfigField.Depth, InitScheme.PyTorchDefault, (s, c) => Build(s, c, BlocksPerStage(c)));
-        yield return new("resnet-20",
+        yield return ModelDefinition.Of<ResNetConfig>("cifar-resnet",
+            "CIFAR ResNet v1 of depth 6n + 2: " + layout + " BlocksPerStage default 8 (depth 50, LaPerm's \"ResNet-50\"); Depth may give 6n + 2 instead.",
+            ["BlocksPerStage", "Depth"], InitScheme.PyTorchDefault, (s, c) => Build(s, c, BlocksPerStage(c)));
+        yield return ModelDefinition.Of<ModelConfig>("resnet-20",
             "ResNet-20, the CIFAR ResNet v1 with n = 3: " + layout,
-            ConfigField.None, InitScheme.PyTorchDefault, (s, c) => Build(s, c, 3));
+            [], InitScheme.PyTorchDefault, (s, c) => Build(s, c, 3));
     }
 
-    private static int BlocksPerStage(ModelConfig c)
-    {
-        int? fromDepth = null;
-        if (c.Depth is { } depth)
-        {
-            if (depth < 8 || (depth - 2) % 6 != 0)
-                throw new ArgumentException($"model 'cifar-resnet': Depth must be 6n + 2 with n ≥ 1 (8, 14, 20, 26, 32, …, 50, 56, 110), got {depth}", "config");
-            fromDepth = (depth - 2) / 6;
-        }
-        if (c.ResNetN is { } n && fromDepth is { } m && n != m)
-            throw new ArgumentException($"model 'cifar-resnet': ResNetN = {n} and Depth = {c.Depth} disagree (depth = 6n + 2)", "config");
-        return c.ResNetN ?? fromDepth ?? 8;
-    }
+    // The range checks live in ResNetConfig; here the two ways of giving the depth only meet.
+    private static int BlocksPerStage(ResNetConfig c) => c.BlocksPerStage ?? (c.Depth is { } depth ? (depth - 2) / 6 : 8);
 
     private static void Build(LayerStack s, ModelConfig c, int n)
     {

@@ -6,26 +6,26 @@ internal static class SmallConvModels
 {
     public static IEnumerable<ModelDefinition> Definitions()
     {
-        yield return new("mnist-cnn",
+        yield return ModelDefinition.Of<ConvNetConfig>("mnist-cnn",
             "MNIST_CNN (ALGORITHMS §1): per filter count [Conv k×k 'same' → (BatchNorm2d) → ReLU], a 2×2 max-pool after every conv " +
             "but the last, global average pool, flatten, Linear(dense) → ReLU → Dropout → Linear(classes). " +
             "Filters default 16, 32; Kernel 5; DenseWidth 64; BatchNorm on; Dropout 0 (the layer is kept).",
-            ConfigField.Filters | ConfigField.Kernel | ConfigField.DenseWidth | ConfigField.Dropout | ConfigField.BatchNorm,
+            ["Filters", "Kernel", "DenseWidth", "Dropout", "BatchNorm"],
             InitScheme.PyTorchDefault, MnistCnn);
-        yield return new("cifar10-cnn",
+        yield return ModelDefinition.Of<ConvNetConfig>("cifar10-cnn",
             "CIFAR10_CNN (ALGORITHMS §1): per filter count [Conv k×k 'same' → (BatchNorm2d) → ReLU], after every second conv a 2×2 " +
             "max-pool and a Dropout, global average pool, flatten, Linear(classes). Filters default 32, 32, 64, 64, 128, 128; " +
             "Kernel 3; BatchNorm off; Dropout 0 (the layers are kept).",
-            ConfigField.Filters | ConfigField.Kernel | ConfigField.Dropout | ConfigField.BatchNorm,
+            ["Filters", "Kernel", "Dropout", "BatchNorm"],
             InitScheme.PyTorchDefault, Cifar10Cnn);
-        yield return new("lenet-5",
+        yield return ModelDefinition.Of<ModelConfig>("lenet-5",
             "LeNet-5 (ALGORITHMS §5): Conv 6 5×5 → ReLU → max-pool 2, Conv 16 5×5 → ReLU → max-pool 2, flatten, Linear 120 → ReLU → " +
             "Linear 84 → ReLU → Linear(classes). The first conv is padded by 2 when the input is smaller than 32×32 " +
             "(28×28 then gives the classic 16×5×5 features).",
-            ConfigField.None, InitScheme.PyTorchDefault, Lenet5);
+            [], InitScheme.PyTorchDefault, Lenet5);
     }
 
-    private static void MnistCnn(LayerStack s, ModelConfig c)
+    private static void MnistCnn(LayerStack s, ConvNetConfig c)
     {
         var filters = c.Filters ?? [16, 32];
         var kernel = c.Kernel ?? 5;
@@ -45,7 +45,7 @@ internal static class SmallConvModels
         s.Linear(c.Classes);
     }
 
-    private static void Cifar10Cnn(LayerStack s, ModelConfig c)
+    private static void Cifar10Cnn(LayerStack s, ConvNetConfig c)
     {
         var filters = c.Filters ?? [32, 32, 64, 64, 128, 128];
         var kernel = c.Kernel ?? 3;

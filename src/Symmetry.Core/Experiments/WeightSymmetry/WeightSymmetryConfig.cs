@@ -19,11 +19,11 @@ public sealed record WeightSymmetryConfig
     public DriverSettings Driver { get; init; } = new TrainDriver();
     /// <summary>Zoo model name.</summary>
     public string Model { get; init; } = "mnist-fc";
-    /// <summary>Hidden widths (MLPs); null: the model's default. Ignored by fixed-param, which solves for them.</summary>
+    /// <summary>Hidden widths (MLP models only); null: the model's default. Ignored by fixed-param, which solves for them.</summary>
     public IReadOnlyList<int>? Widths { get; init; }
-    /// <summary>Dropout after each hidden layer (MLPs).</summary>
+    /// <summary>Dropout after each hidden layer (MLP and conv-net models that have the layer).</summary>
     public double Dropout { get; init; }
-    /// <summary>BatchNorm after each hidden layer (MLPs).</summary>
+    /// <summary>BatchNorm after each hidden layer (models whose family has BatchNorm).</summary>
     public bool BatchNorm { get; init; }
     /// <summary>Data directory; null: Fashion-MNIST from Debian's dataset-fashion-mnist.</summary>
     public string? Data { get; init; }
@@ -63,6 +63,38 @@ public sealed record WeightSymmetryConfig
         Training.Validate();
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "dropout must be in [0, 1)");
         Driver.Validate(this);
+        // The architecture knobs against the model's family, on a stand-in shape: the data is not read here.
+        Architecture(new ModelConfig(), Widths ?? (Driver is FixedParamDriver ? [1] : null));
+    }
+
+    /// <summary>The model's family record for the data's input shape and classes, with this config's widths, dropout and
+    /// BatchNorm.</summary>
+    /// <exception cref="ArgumentException">A knob the model's family lacks (e.g. widths for a conv net), refused rather
+    /// than dropped; a field the model does not read.</exception>
+    public ModelConfig ModelConfigFor(Data.DataSplits splits) =>
+        Architecture(new ModelConfig((int)splits.InputShape[0], (int)splits.InputShape[1], splits.ClassCount),
+            ResolvedWidths(splits.InputSize, splits.ClassCount));
+
+    private ModelConfig Architecture(ModelConfig shape, IReadOnlyList<int>? widths)
+    {
+        double? dropout = Dropout > 0 ? Dropout : null;
+        bool? batchNorm = BatchNorm ? true : null;
+        var family = ModelZoo.ConfigType(Model);
+        string Lacks(string knob) => $"model '{Model}' has no {knob} setting (its config is a {family.Name})";
+        var problem = widths is not null && family != typeof(MlpConfig) ? Lacks("widths")
+            : dropout is not null && family != typeof(MlpConfig) && family != typeof(ConvNetConfig) ? Lacks("dropout")
+            : batchNorm is not null && (family == typeof(ModelConfig) || family == typeof(ResNetConfig)) ? Lacks("BatchNorm")
+            : null;
+        if (problem is not null) throw new ArgumentException(problem);
+        ModelConfig typed = family.Name switch
+        {
+            nameof(MlpConfig) => new MlpConfig { Widths = widths, Dropout = dropout, BatchNorm = batchNorm },
+            nameof(ConvNetConfig) => new ConvNetConfig { Dropout = dropout, BatchNorm = batchNorm },
+            nameof(MyrtleConfig) => new MyrtleConfig { BatchNorm = batchNorm },
+            nameof(VggConfig) => new VggConfig { BatchNorm = batchNorm },
+            _ => new ModelConfig(),
+        };
+        return ModelZoo.Configure(Model, typed.WithShapeOf(shape));
     }
 
     /// <summary>The hidden widths the run uses (fixed-param: solved from the budget).</summary>

@@ -67,7 +67,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     public static ExperimentState States(WeightSymmetryConfig config, DataSplits splits)
     {
         config.Validate();
-        var root = ExperimentState.Initial(config.Model, ModelConfigFor(config, splits), config.Seed, config.Data);
+        var root = ExperimentState.Initial(config.Model, config.ModelConfigFor(splits), config.Seed, config.Data);
         var masked = Masked(config) is var (type, sparsity)
             ? root.Then(new MaskRecipe
             {
@@ -105,21 +105,10 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         return resumedFrom;
     }
 
-    private static ModelConfig ModelConfigFor(WeightSymmetryConfig config, DataSplits splits)
-    {
-        var shape = splits.InputShape;
-        return new ModelConfig((int)shape[0], (int)shape[1], splits.ClassCount)
-        {
-            Widths = config.ResolvedWidths(splits.InputSize, splits.ClassCount),
-            Dropout = config.Dropout > 0 ? config.Dropout : null,
-            BatchNorm = config.BatchNorm ? true : null,
-        };
-    }
-
     private static ZooModel BuildModel(WeightSymmetryConfig config, DataSplits splits)
     {
         using var init = Generators.ForPurpose(config.Seed, "init");
-        return ModelZoo.Create(config.Model, ModelConfigFor(config, splits), init);
+        return ModelZoo.Create(config.Model, config.ModelConfigFor(splits), init);
     }
 
     /// <summary>Statistics of the mask training starts from, before and after propagation: the drawn mask of a mask
