@@ -20,10 +20,9 @@ internal static class RunVerbs
     internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
 
     private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverSettings.Names) };
-    private static readonly Option<string> Model = new("--model") { DefaultValueFactory = _ => "mnist-fc", Description = "zoo model" };
-    private static readonly Option<string?> Widths = new("--widths") { Description = "hidden widths, e.g. 16,16,16" };
-    private static readonly Option<double> Dropout = new("--dropout") { Description = "dropout after hidden layers" };
-    private static readonly Option<bool> BatchNorm = new("--batch-norm") { Description = "BatchNorm after hidden layers" };
+    // The run's own settings and each driver's, as flags derived from their records (names, help, defaults).
+    private static readonly SettingsFlags ConfigFlags = new([typeof(WeightSymmetryConfig)]);
+    private static readonly SettingsFlags DriverFlags = new(DriverSettings.Types.Values, type => DriverSettings.Types.First(t => t.Value == type).Key);
     // Training flags override the recipe; their defaults are the recipe's, stated once in TrainingRecipes.
     private static readonly Option<string> Recipe = new("--recipe")
     {
@@ -38,19 +37,8 @@ internal static class RunVerbs
     private static readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum" };
     private static readonly Option<bool?> Nesterov = new("--nesterov") { Description = "SGD Nesterov momentum" };
     private static readonly Option<string?> ScheduleName = new("--schedule") { Description = $"{string.Join(" | ", ScheduleSettings.Names)} (default: the recipe's)" };
-    private static readonly Option<bool> MaskOutputLayer = new("--mask-output-layer") { Description = "mask the output layer too (the original never does)" };
     private static readonly Option<string> SeedsOption = new("--seeds") { DefaultValueFactory = _ => "42", Description = "seeds: 0..4, 1,5,9" };
     private static readonly Option<ulong?> MaskSeed = new("--mask-seed") { Description = "fixed mask seed (default: each run's seed)" };
-    private static readonly Option<string?> Mask = new("--mask") { Description = "mask type: random, bernoulli, symmetric, per-neuron, per-neuron-no-input-ablation" };
-    private static readonly Option<double?> Sparsity = new("--sparsity") { Description = "fraction of zeros" };
-    private static readonly Option<string?> SparsityRange = new("--sparsity-range") { Description = "low,high for random-mask" };
-    private static readonly Option<string?> PruneSchedule = new("--prune-schedule") { Description = "epoch:sparsity,... e.g. 0:0.5,2:0.8" };
-    private static readonly Option<bool> PruneScheduleOriginal = new("--prune-schedule-original") { Description = "prune as the original code does: only the epoch-0 steps fire" };
-    private static readonly Option<long?> Budget = new("--budget") { Description = "weight budget for fixed-param" };
-    private static readonly Option<int?> Depth = new("--depth") { Description = "depth for fixed-param" };
-    private static readonly Option<double?> WidthMultiplier = new("--width-multiplier") { Description = "width ratio a for fixed-param" };
-    private static readonly Option<bool> SparseInit = new("--sparse-init") { Description = "re-initialise from each neuron's masked fan-in" };
-    private static readonly Option<bool> NoPropagate = new("--no-propagate") { Description = "keep dead units' connections" };
 
     private static readonly Option<string> SweepSeeds = new("--seeds") { DefaultValueFactory = _ => Joined(WeightSymmetrySweep.DefaultSeeds) };
     private static readonly Option<string> SweepSparsities = new("--sparsities") { DefaultValueFactory = _ => Joined(WeightSymmetrySweep.DefaultSparsities) };
@@ -67,28 +55,21 @@ internal static class RunVerbs
     internal static Command Run()
     {
         var command = new Command("run", "run a weight-symmetry driver for one or more seeds") { Driver };
-        foreach (var option in new Option[] { Model, Widths, Dropout, BatchNorm, Recipe, Epochs, Batch, LearningRate, WeightDecay, Optimizer,
-                     Momentum, Nesterov, ScheduleName, SeedsOption, MaskSeed, Mask, Sparsity, SparsityRange, PruneSchedule, PruneScheduleOriginal, Budget, Depth,
-                     WidthMultiplier, SparseInit, NoPropagate, MaskOutputLayer })
+        foreach (var option in new Option[] { Recipe, Epochs, Batch, LearningRate, WeightDecay, Optimizer, Momentum, Nesterov, ScheduleName,
+                     SeedsOption, MaskSeed }.Concat(ConfigFlags.Options).Concat(DriverFlags.Options))
             command.Options.Add(option);
         AddCommon(command);
         command.SetAction(parse => Guarded(() =>
         {
-            var template = new WeightSymmetryConfig
+            var driver = DriverSettings.Create(parse.GetValue(Driver)!);
+            var template = ConfigFlags.Bind(parse, new WeightSymmetryConfig
             {
-                Driver = DriverFrom(parse),
-                Model = parse.GetValue(Model)!,
-                Widths = parse.GetValue(Widths) is { } w ? SeedList.ParseInts(w, "widths") : null,
-                Dropout = parse.GetValue(Dropout),
-                BatchNorm = parse.GetValue(BatchNorm),
+                Driver = DriverFlags.Bind(parse, driver, driver.Name, DriverSettings.Types.Values),
                 Data = parse.GetValue(DataPath),
                 Training = TrainingRecipes.Named(parse.GetValue(Recipe)!).Override(parse.GetValue(Optimizer), parse.GetValue(LearningRate),
                     parse.GetValue(WeightDecay), parse.GetValue(Momentum), parse.GetValue(Nesterov), parse.GetValue(ScheduleName),
                     parse.GetValue(Batch), parse.GetValue(Epochs)),
-                SparseInit = parse.GetValue(SparseInit),
-                Propagate = !parse.GetValue(NoPropagate),
-                MaskOutputLayer = parse.GetValue(MaskOutputLayer),
-            };
+            }, "run");
             var fixedMaskSeed = parse.GetValue(MaskSeed);
             var configs = SeedList.Parse(parse.GetValue(SeedsOption)!)
                 .Select(seed => template with { Seed = seed, MaskSeed = fixedMaskSeed ?? seed }).ToList();
@@ -152,57 +133,13 @@ internal static class RunVerbs
     private static string Joined<T>(IEnumerable<T> values) where T : IFormattable =>
         string.Join(",", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
 
-    /// <summary>The driver record from its name and the flags it takes; a flag it needs and lacks is named.</summary>
-    private static DriverSettings DriverFrom(ParseResult parse)
-    {
-        MaskType MaskOf(string driver) => parse.GetValue(Mask) is { } name
-            ? MaskTypes.Parse(name)
-            : throw new ArgumentException($"{driver} needs a mask type (--mask {string.Join("|", MaskTypes.Names)})");
-        return parse.GetValue(Driver) switch
-        {
-            "train" => new TrainDriver(),
-            "prune" => new PruneDriver
-            {
-                Schedule = parse.GetValue(PruneSchedule) is { } p ? ParseSchedule(p) : [],
-                Original = parse.GetValue(PruneScheduleOriginal),
-            },
-            "shuffled-mask" => new ShuffledMaskDriver
-            {
-                Mask = MaskOf("shuffled-mask"),
-                Sparsity = parse.GetValue(Sparsity) ?? throw new ArgumentException("shuffled-mask needs a sparsity (--sparsity 0.9)"),
-            },
-            "random-mask" => parse.GetValue(SparsityRange) is { } r && SeedList.ParseDoubles(r, "sparsity range") is { Count: 2 } range
-                ? new RandomMaskDriver { Mask = MaskOf("random-mask"), Low = range[0], High = range[1] }
-                : throw new ArgumentException("random-mask needs a sparsity range of two values (--sparsity-range 0.5,0.99)"),
-            "fixed-param" => new FixedParamDriver
-            {
-                Mask = MaskOf("fixed-param"),
-                Sparsity = parse.GetValue(Sparsity) ?? 0,
-                Budget = parse.GetValue(Budget) ?? throw new ArgumentException("fixed-param needs a parameter budget (--budget 20000)"),
-                Depth = parse.GetValue(Depth) ?? throw new ArgumentException("fixed-param needs a depth (--depth 4)"),
-                WidthMultiplier = parse.GetValue(WidthMultiplier) ?? 1,
-            },
-            var other => throw new ArgumentException($"unknown driver '{other}'; known drivers: {string.Join(", ", DriverSettings.Names)}"),
-        };
-    }
-
     private static string Describe(WeightSymmetryConfig c) => c.Driver switch
     {
         ShuffledMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),
         FixedParamDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),
-        RandomMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s∈[{d.Low}, {d.High}] seed {c.Seed}"),
+        RandomMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s∈[{d.SparsityRange.Low}, {d.SparsityRange.High}] seed {c.Seed}"),
         var d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} seed {c.Seed}"),
     };
-
-    private static IReadOnlyList<PruneStep> ParseSchedule(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
-        {
-            var pieces = part.Split(':');
-            return pieces.Length == 2 && int.TryParse(pieces[0], CultureInfo.InvariantCulture, out var epoch)
-                && double.TryParse(pieces[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var sparsity)
-                ? new PruneStep(epoch, sparsity)
-                : throw new ArgumentException($"cannot read pruning schedule '{text}': use epoch:sparsity pairs such as 0:0.5,2:0.8");
-        }).ToList();
 
     /// <summary>Turns configuration mistakes and an unloadable libtorch into a one-line message and exit code 2.</summary>
     internal static int Guarded(Func<int> action)

@@ -142,6 +142,31 @@ let ``bad configurations are refused with a clear message and write nothing`` (o
     Assert.That(err, Does.Contain expected)
     Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False, "nothing may be written")
 
+[<TestCase("train", "--sparsity 0.5", "train does not take --sparsity")>]
+[<TestCase("prune", "--mask random --prune-schedule 0:0.5", "prune does not take --mask (it takes: --prune-schedule, --prune-schedule-original)")>]
+[<TestCase("shuffled-mask", "--mask random", "shuffled-mask needs --sparsity (e.g. --sparsity 0.9)")>]
+[<TestCase("random-mask", "--mask random --sparsity-range 0.9,0.5", "sparsity range [0.9, 0.5] is empty")>]
+[<TestCase("fixed-param", "--mask random --budget 20000 --depth four", "--depth: cannot read 'four' as an integer")>]
+[<TestCase("shuffled-mask", "--mask random --sparsity 0.5 --model mnist-cnn --dropout 0.2 --widths 8", "model 'mnist-cnn' has no widths setting")>]
+let ``driver flags come from the driver records: inapplicable, missing and unreadable ones are named`` (driver: string, flags: string, expected: string) =
+    use dir = new TempDir()
+    let db = dir.File "results/bad.db"
+    let code, _, err = runCli ([ "run"; driver ] @ List.ofArray (flags.Split ' ') @ [ "--db"; db ])
+    Assert.That(code, Is.EqualTo 2)
+    TestSupport.contains ("error: " + expected) err
+    Assert.That(Directory.Exists(Path.GetDirectoryName db), Is.False, "nothing may be written")
+
+[<Test>]
+let ``run --help lists every record's flag with its summary, its drivers and the record's default`` () =
+    let code, out, _ = runCli [ "run"; "--help" ]
+    Assert.That(code, Is.EqualTo 0)
+    let line (flag: string) = out.Split('\n') |> Array.find (fun l -> l.TrimStart().StartsWith(flag + " "))
+    // Texts are the records' XML summaries and defaults (DriverSettings.cs, WeightSymmetryConfig.cs).
+    TestSupport.contains "Width ratio a between consecutive layers [default: 1] [fixed-param]" (line "--width-multiplier")
+    TestSupport.contains "[shuffled-mask, random-mask, fixed-param]" (line "--mask")
+    TestSupport.contains "Zoo model name [default: mnist-fc]" (line "--model")
+    TestSupport.contains "turns off: remove dead units' connections" (line "--no-propagate")
+
 [<Test>]
 let ``a parameter budget too small for the depth is refused`` () =
     use dir = new TempDir()

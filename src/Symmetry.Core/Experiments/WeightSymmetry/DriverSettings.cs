@@ -17,20 +17,24 @@ namespace Symmetry.Core.Experiments.WeightSymmetry;
 [JsonDerivedType(typeof(FixedParamDriver), "fixed-param")]
 public abstract record DriverSettings
 {
+    /// <summary>Every driver record by name (the JSON discriminators above, stated once).</summary>
+    public static IReadOnlyDictionary<string, Type> Types { get; } = typeof(DriverSettings)
+        .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false).Cast<JsonDerivedTypeAttribute>()
+        .ToDictionary(a => (string)a.TypeDiscriminator!, a => a.DerivedType);
+
     /// <summary>Every driver name, as the command line takes it.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["train", "prune", "shuffled-mask", "random-mask", "fixed-param"];
+    public static IReadOnlyList<string> Names { get; } = Types.Keys.ToArray();
 
     /// <summary>The driver's name (the run id's prefix and the run's kind).</summary>
     [JsonIgnore]
-    public string Name => this switch
-    {
-        TrainDriver => "train",
-        PruneDriver => "prune",
-        ShuffledMaskDriver => "shuffled-mask",
-        RandomMaskDriver => "random-mask",
-        FixedParamDriver => "fixed-param",
-        _ => GetType().Name,
-    };
+    public string Name => Types.First(t => t.Value == GetType()).Key;
+
+    /// <summary>A new driver record of kind <paramref name="name"/> with every default.</summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static DriverSettings Create(string name) =>
+        Types.TryGetValue(name, out var type)
+            ? (DriverSettings)Activator.CreateInstance(type)!
+            : throw new ArgumentException($"unknown driver '{name}'; known drivers: {string.Join(", ", Names)}");
 
     /// <summary>Checks the driver's own settings (the message names the setting and its range).</summary>
     /// <exception cref="ArgumentException">A value out of range or a setting that does not fit the run.</exception>
@@ -55,9 +59,11 @@ public sealed record TrainDriver : DriverSettings
 public sealed record PruneDriver : DriverSettings
 {
     /// <summary>The schedule: at each step's epoch (0 = before training) every prunable layer to its sparsity.</summary>
+    [Flag("prune-schedule", Required = true, Example = "0:0.5,2:0.8")]
     public IReadOnlyList<PruneStep> Schedule { get; init; } = [];
 
     /// <summary>Prune as the original code does: only the epoch-0 steps fire (prune.py 115–130).</summary>
+    [Flag("prune-schedule-original")]
     public bool Original { get; init; }
 
     /// <inheritdoc/>
@@ -77,34 +83,33 @@ public sealed record PruneDriver : DriverSettings
 public sealed record ShuffledMaskDriver : DriverSettings
 {
     /// <summary>The mask type.</summary>
+    [Flag(Required = true)]
     public MaskType Mask { get; init; } = MaskType.Random;
 
     /// <summary>Fraction of zeros.</summary>
+    [Flag(Required = true, Example = "0.9")]
     public double Sparsity { get; init; }
 
     /// <inheritdoc/>
     public override void Validate(WeightSymmetryConfig config) => CheckSparsity(Sparsity, "sparsity");
 }
 
-/// <summary>A generated mask at a sparsity drawn per run, uniformly on [<see cref="Low"/>, <see cref="High"/>], from
-/// (seed, mask seed); the original passes one fixed sparsity, a range is our extension.</summary>
+/// <summary>A generated mask at a sparsity drawn per run, uniformly on <see cref="SparsityRange"/>, from (seed, mask
+/// seed); the original passes one fixed sparsity, a range is our extension.</summary>
 public sealed record RandomMaskDriver : DriverSettings
 {
     /// <summary>The mask type.</summary>
+    [Flag(Required = true)]
     public MaskType Mask { get; init; } = MaskType.Random;
 
-    /// <summary>Lowest sparsity.</summary>
-    public double Low { get; init; }
-
-    /// <summary>Highest sparsity.</summary>
-    public double High { get; init; } = 1;
+    /// <summary>The range each run's sparsity is drawn from.</summary>
+    [Flag(Required = true, Example = "0.5,0.99")]
+    public SparsityRange SparsityRange { get; init; } = new(0, 1);
 
     /// <inheritdoc/>
     public override void Validate(WeightSymmetryConfig config)
     {
-        CheckSparsity(Low, "sparsity range low");
-        CheckSparsity(High, "sparsity range high");
-        if (Low > High) throw new ArgumentException($"sparsity range [{Low}, {High}] is empty: low must not exceed high");
+        if (SparsityRange.Problem() is { } problem) throw new ArgumentException(problem);
     }
 }
 
@@ -113,15 +118,18 @@ public sealed record RandomMaskDriver : DriverSettings
 public sealed record FixedParamDriver : DriverSettings
 {
     /// <summary>The mask type.</summary>
+    [Flag(Required = true)]
     public MaskType Mask { get; init; } = MaskType.Random;
 
     /// <summary>Fraction of zeros.</summary>
     public double Sparsity { get; init; }
 
     /// <summary>Weight budget.</summary>
+    [Flag(Required = true, Example = "20000")]
     public long Budget { get; init; }
 
     /// <summary>Hidden layers.</summary>
+    [Flag(Required = true, Example = "4")]
     public int Depth { get; init; }
 
     /// <summary>Width ratio a between consecutive layers.</summary>

@@ -16,26 +16,33 @@ namespace Symmetry.Core.Experiments.WeightSymmetry;
 public sealed record WeightSymmetryConfig
 {
     /// <summary>The experiment and its own settings.</summary>
+    [Flag(Skip = true)]
     public DriverSettings Driver { get; init; } = new TrainDriver();
     /// <summary>Zoo model name.</summary>
     public string Model { get; init; } = "mnist-fc";
     /// <summary>Hidden widths (MLP models only); null: the model's default. Ignored by fixed-param, which solves for them.</summary>
+    [Flag(Example = "16,16,16")]
     public IReadOnlyList<int>? Widths { get; init; }
     /// <summary>Dropout after each hidden layer (MLP and conv-net models that have the layer).</summary>
     public double Dropout { get; init; }
     /// <summary>BatchNorm after each hidden layer (models whose family has BatchNorm).</summary>
     public bool BatchNorm { get; init; }
     /// <summary>Data directory; null: Fashion-MNIST from Debian's dataset-fashion-mnist.</summary>
+    [Flag(Skip = true)]
     public string? Data { get; init; }
     /// <summary>Optimizer, schedule, batch size and epochs.</summary>
+    [Flag(Skip = true)]
     public TrainingSettings Training { get; init; } = TrainingRecipes.Seed000;
     /// <summary>Master seed (init, data order, dropout).</summary>
+    [Flag(Skip = true)]
     public ulong Seed { get; init; } = 42;
     /// <summary>Seed of the mask positions (independent of <see cref="Seed"/>).</summary>
+    [Flag(Skip = true)]
     public ulong MaskSeed { get; init; }
     /// <summary>Re-initialise masked layers from their fan-in after masking (sparse-aware init).</summary>
     public bool SparseInit { get; init; }
     /// <summary>Remove dead units' connections after masking.</summary>
+    [Flag("no-propagate", Negated = true)]
     public bool Propagate { get; init; } = true;
     /// <summary>Mask the output layer too (the original never does; masking it makes small nets at high sparsity
     /// predict a constant).</summary>

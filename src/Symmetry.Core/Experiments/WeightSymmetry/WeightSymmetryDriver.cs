@@ -141,7 +141,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     public static double DrawSparsity(WeightSymmetryConfig config, RandomMaskDriver driver)
     {
         var draw = new Random(unchecked((int)Seeds.Derive(config.Seed, $"random-mask/sparsity/{config.MaskSeed}"))).NextDouble();
-        return driver.Low + (driver.High - driver.Low) * draw;
+        return driver.SparsityRange.Low + (driver.SparsityRange.High - driver.SparsityRange.Low) * draw;
     }
 
     private static Device DefaultDevice()
