@@ -61,8 +61,9 @@ let env name = Environment.GetEnvironmentVariable name |> Option.ofObj |> Option
 
 // ---------------------------------------------------------------- setup
 
-// The data set of the main job, and the benchmark peers (PyTorch 1.13, scipy). libtorch itself comes from NuGet.
-let debianPackages = [ "dataset-fashion-mnist"; "python3-torch"; "python3-scipy" ]
+// The data set of the main job, the benchmark peers (PyTorch 1.13, scipy) and a SLURM to test sweeps on (slurm-wlm,
+// munge). libtorch itself comes from NuGet.
+let debianPackages = [ "dataset-fashion-mnist"; "python3-torch"; "python3-scipy"; "slurm-wlm"; "munge" ]
 
 // "install ok unpacked" (mid-install) counts as missing: only a configured package is usable.
 let isInstalled pkg = query "dpkg-query" [ "-W"; "-f=${Status}"; pkg ] = Some "install ok installed"

@@ -17,6 +17,8 @@ var root = new RootCommand("symmetry — weight-symmetry experiments on TorchSha
 {
     RunVerbs.Run(),
     RunVerbs.Sweep(),
+    ClusterVerbs.Merge(),
+    ClusterVerbs.Status(),
     ExportVerbs.Summary(),
     ExportVerbs.Metrics(),
     ExportVerbs.States(),

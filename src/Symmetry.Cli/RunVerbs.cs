@@ -6,6 +6,7 @@ using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
+using Symmetry.Cli.Slurm;
 using Symmetry.Torch;
 
 namespace Symmetry.Cli;
@@ -45,6 +46,10 @@ internal static class RunVerbs
     private static readonly Option<string?> SweepMasks = new("--masks") { Description = "mask types (default: all)" };
     private static readonly Option<int> SweepEpochs = new("--epochs") { DefaultValueFactory = _ => 2, Description = $"epochs of the {DefaultRecipe} recipe" };
 
+    private static readonly Option<bool> SubmitToSlurm = new("--slurm") { Description = "submit the sweep as a SLURM job array (one shard store per task) instead of running it here" };
+    private static readonly SettingsFlags SlurmFlags = new([typeof(SlurmSettings)]);
+    private static readonly Option<int?> SlurmTask = new("--slurm-task") { Hidden = true, Description = "run one array task of a --slurm sweep" };
+
     private const string DefaultRecipe = "seed-000";
 
     internal static void AddCommon(Command command)
@@ -81,7 +86,8 @@ internal static class RunVerbs
     internal static Command Sweep()
     {
         var command = new Command("sweep", "the main job: mask types × sparsities × seeds on MNIST_FC 6×16, then a table");
-        foreach (var option in new Option[] { SweepSeeds, SweepSparsities, SweepMasks, SweepEpochs }) command.Options.Add(option);
+        foreach (var option in new Option[] { SweepSeeds, SweepSparsities, SweepMasks, SweepEpochs, SubmitToSlurm, SlurmTask }.Concat(SlurmFlags.Options))
+            command.Options.Add(option);
         AddCommon(command);
         command.SetAction(parse => Guarded(() =>
         {
@@ -95,7 +101,13 @@ internal static class RunVerbs
                 : null;
             var configs = WeightSymmetrySweep.Configs(template, masks,
                 SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities"), SeedList.Parse(parse.GetValue(SweepSeeds)!));
-            return Execute(parse, configs, printTable: true);
+            var slurm = SlurmFlags.Bind(parse, new SlurmSettings(), "--slurm");
+            if (slurm.Problem() is { } problem) throw new ArgumentException(problem);
+            if (!parse.GetValue(SubmitToSlurm) && parse.GetValue(SlurmTask) is null && SlurmFlags.GivenFlags(parse) is [var flag, ..])
+                throw new ArgumentException($"{flag} applies to SLURM sweeps: add --slurm");
+            var sweep = new SlurmSweep(parse.GetValue(Database)!, configs, slurm.ConfigsPerTask);
+            if (parse.GetValue(SlurmTask) is { } task) return Execute(parse, sweep.ConfigsOf(task), printTable: false);
+            return parse.GetValue(SubmitToSlurm) ? SubmitSweep(parse, sweep, slurm, configs) : Execute(parse, configs, printTable: true);
         }));
         return command;
     }
@@ -130,10 +142,46 @@ internal static class RunVerbs
         return 0;
     }
 
+    /// <summary>Checks every config, then submits the sweep's unfinished tasks; the tasks rerun this verb with the same
+    /// sweep flags and <c>--slurm-task</c>.</summary>
+    private static int SubmitSweep(ParseResult parse, SlurmSweep sweep, SlurmSettings slurm, IReadOnlyList<WeightSymmetryConfig> configs)
+    {
+        foreach (var config in configs) config.Validate();
+        _ = DeviceChoice.Parse(parse.GetValue(DeviceName)!);
+        var status = sweep.Status(Describe);
+        string[] arguments =
+        [
+            "--seeds", parse.GetValue(SweepSeeds)!, "--sparsities", parse.GetValue(SweepSparsities)!,
+            "--epochs", parse.GetValue(SweepEpochs).ToString(CultureInfo.InvariantCulture),
+            "--threads", parse.GetValue(Threads).ToString(CultureInfo.InvariantCulture), "--device", parse.GetValue(DeviceName)!,
+            "--configs-per-task", slurm.ConfigsPerTask.ToString(CultureInfo.InvariantCulture),
+            .. parse.GetValue(SweepMasks) is { } masks ? new[] { "--masks", masks } : [],
+            .. parse.GetValue(DataPath) is { } data ? new[] { "--data", Path.GetFullPath(data) } : [],
+        ];
+        (string? JobId, IReadOnlyList<int> Tasks) submitted;
+        try
+        {
+            submitted = sweep.Submit(slurm, arguments, status);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new ArgumentException("sbatch was not found: run where SLURM's client tools are installed, or drop --slurm to run here");
+        }
+        var done = status.Count(s => s.State == ConfigState.Done);
+        Console.WriteLine(submitted.JobId is { } job
+            ? $"submitted job {job}: task(s) {string.Join(",", submitted.Tasks)} of {sweep.TaskCount} ({done} of {configs.Count} config(s) already done)"
+            : done == configs.Count ? $"nothing to submit: all {done} config(s) done"
+            : $"nothing to submit: {done} of {configs.Count} config(s) done, the others' tasks are queued");
+        Console.WriteLine($"sweep folder {sweep.Folder}");
+        Console.WriteLine($"progress:  symmetry status {sweep.Folder}");
+        Console.WriteLine($"when done: symmetry merge {sweep.Folder} --into {parse.GetValue(Database)}");
+        return 0;
+    }
+
     private static string Joined<T>(IEnumerable<T> values) where T : IFormattable =>
         string.Join(",", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
 
-    private static string Describe(WeightSymmetryConfig c) => c.Driver switch
+    internal static string Describe(WeightSymmetryConfig c) => c.Driver switch
     {
         ShuffledMaskDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),
         FixedParamDriver d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} {MaskTypes.Name(d.Mask)} s={d.Sparsity} seed {c.Seed}"),

@@ -79,6 +79,9 @@ internal sealed partial class SettingsFlags
         return record;
     }
 
+    /// <summary>The flags given on the command line.</summary>
+    public IReadOnlyList<string> GivenFlags(ParseResult parse) => options.Keys.Where(name => Given(parse, name)).ToList();
+
     private bool Given(ParseResult parse, string name) =>
         parse.GetResult(options[name]) is { Implicit: false } result
         && (options[name] is not Option<bool> || result.GetValueOrDefault<bool>());
@@ -136,16 +139,23 @@ internal sealed partial class SettingsFlags
     [GeneratedRegex("[A-Z]")]
     private static partial Regex UpperCase();
 
-    private static readonly Lazy<Dictionary<string, string>> Docs = new(LoadDocs);
+    private static readonly Dictionary<Assembly, Dictionary<string, string>> Docs = [];
 
     /// <summary>The property's XML summary on one line, tags reduced to their text; null when the docs are absent.</summary>
-    private static string? Summary(PropertyInfo property) =>
-        Docs.Value.TryGetValue($"P:{property.DeclaringType!.FullName}.{property.Name}", out var text) ? text : null;
+    private static string? Summary(PropertyInfo property)
+    {
+        var assembly = property.DeclaringType!.Assembly;
+        lock (Docs)
+        {
+            if (!Docs.TryGetValue(assembly, out var docs)) Docs[assembly] = docs = LoadDocs(assembly);
+            return docs.TryGetValue($"P:{property.DeclaringType.FullName}.{property.Name}", out var text) ? text : null;
+        }
+    }
 
-    private static Dictionary<string, string> LoadDocs()
+    private static Dictionary<string, string> LoadDocs(Assembly assembly)
     {
         var docs = new Dictionary<string, string>(StringComparer.Ordinal);
-        var path = Path.ChangeExtension(typeof(FlagAttribute).Assembly.Location, ".xml");
+        var path = Path.ChangeExtension(assembly.Location, ".xml");
         if (!File.Exists(path)) return docs;
         foreach (var member in XDocument.Load(path).Descendants("member"))
         {

@@ -13,31 +13,9 @@ open Symmetry.Core.Results
 open Symmetry.Core.Experiments.WeightSymmetry
 open Symmetry.Core.Pruning
 open Symmetry.Properties.DataTestSupport
+open Symmetry.Properties.CliTestSupport
 
 let private writeData = writeBandedMnist 1200
-
-/// The built `symmetry` tool, next to the solution's other outputs (looked up when a test first runs it, so that the
-/// in-process tests do not depend on it).
-let private cli =
-    lazy
-        (let path = Path.Combine(repositoryRoot, "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll")
-         if not (File.Exists path) then failwithf "%s is missing: build the solution first (dotnet fsi build.fsx build)" path
-         path)
-
-let private start (args: string list) =
-    let cli = cli.Force()
-    let info = ProcessStartInfo("dotnet", [ cli ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-    info.Environment.["CI"] <- "1"
-    match Process.Start info with
-    | null -> failwithf "could not start dotnet %s" cli
-    | proc -> proc
-
-let private runCli (args: string list) =
-    use proc = start args
-    let output = proc.StandardOutput.ReadToEndAsync()
-    let error = proc.StandardError.ReadToEnd()
-    proc.WaitForExit()
-    proc.ExitCode, output.Result, error
 
 let private runArgsWith (widths: string) (batch: int) (data: string) (db: string) (seed: int) epochs =
     [ "run"; "shuffled-mask"; "--widths"; widths; "--mask"; "per-neuron"; "--sparsity"; "0.5"; "--seeds"; string seed
