@@ -74,6 +74,7 @@ internal static class RunVerbs
         AddCommon(command);
         command.SetAction(parse => Guarded(() =>
         {
+            RefuseInapplicable(parse);
             var template = new WeightSymmetryConfig
             {
                 Driver = DriverFrom(parse),
@@ -112,8 +113,10 @@ internal static class RunVerbs
             var masks = parse.GetValue(SweepMasks) is { } m
                 ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(MaskTypes.Parse).ToList()
                 : null;
-            var configs = WeightSymmetrySweep.Configs(template, masks,
-                SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities"), SeedList.Parse(parse.GetValue(SweepSeeds)!));
+            if (masks is { Count: 0 }) throw new ArgumentException($"--masks names no mask type: give some of {string.Join(",", MaskTypes.Names)}, or drop it for all");
+            var sparsities = SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities");
+            if (sparsities.Count == 0) throw new ArgumentException("--sparsities names no sparsity: give some, e.g. --sparsities 0.5,0.75");
+            var configs = WeightSymmetrySweep.Configs(template, masks, sparsities, SeedList.Parse(parse.GetValue(SweepSeeds)!));
             return Execute(parse, configs, printTable: true);
         }));
         return command;
@@ -184,6 +187,30 @@ internal static class RunVerbs
             },
             var other => throw new ArgumentException($"unknown driver '{other}'; known drivers: {string.Join(", ", DriverSettings.Names)}"),
         };
+    }
+
+    /// <summary>The driver-specific flags each driver takes; any other driver-specific flag on its command line is
+    /// refused rather than silently ignored (or, worse, entered into the run id as if it had an effect).</summary>
+    private static readonly Dictionary<string, Option[]> DriverFlags = new()
+    {
+        ["train"] = [],
+        ["prune"] = [PruneSchedule, PruneScheduleOriginal],
+        ["shuffled-mask"] = [Mask, Sparsity, MaskSeed, SparseInit, NoPropagate, MaskOutputLayer],
+        ["random-mask"] = [Mask, SparsityRange, MaskSeed, SparseInit, NoPropagate, MaskOutputLayer],
+        ["fixed-param"] = [Mask, Sparsity, Budget, Depth, WidthMultiplier, MaskSeed, SparseInit, NoPropagate, MaskOutputLayer],
+    };
+
+    private static void RefuseInapplicable(ParseResult parse)
+    {
+        var driver = parse.GetValue(Driver)!;
+        if (!DriverFlags.TryGetValue(driver, out var takes)) return; // DriverFrom names the unknown driver.
+        var specific = DriverFlags.Values.SelectMany(o => o).Distinct();
+        foreach (var option in specific.Except(takes))
+            if (parse.GetResult(option) is { Implicit: false })
+                throw new ArgumentException($"{option.Name} does not apply to the {driver} driver; it takes " +
+                    (takes.Length == 0 ? "none of the mask or pruning flags" : string.Join(", ", takes.Select(o => o.Name))));
+        if (driver == "fixed-param" && parse.GetResult(Widths) is { Implicit: false })
+            throw new ArgumentException("--widths does not apply to the fixed-param driver: it solves the widths from --budget, --depth and --width-multiplier");
     }
 
     private static string Describe(WeightSymmetryConfig c) => c.Driver switch

@@ -95,6 +95,9 @@ public static class DataSets
         {
             train = LoadSplit(format, folder, name, trainSplit: true);
             test = LoadSplit(format, folder, name, trainSplit: false);
+            // An empty split would train nothing or evaluate to NaN, and still look like a finished run.
+            if (train.Count == 0 || test.Count == 0)
+                throw new DataFormatException(folder, $"holds {train.Count} training and {test.Count} test samples: both splits need at least one");
             if (normalize)
             {
                 var stats = train.ComputeChannelStats();

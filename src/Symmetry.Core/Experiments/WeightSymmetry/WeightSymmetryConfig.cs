@@ -61,8 +61,14 @@ public sealed record WeightSymmetryConfig
         if (Widths is { Count: 0 }) throw new ArgumentException("widths must name at least one hidden layer (e.g. --widths 16,16)");
         if (Widths is not null && Widths.Any(w => w < 1)) throw new ArgumentException($"every width must be ≥ 1, got [{string.Join(", ", Widths)}]");
         Training.Validate();
-        if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "dropout must be in [0, 1)");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, $"dropout must be in [0, 1), got {Dropout}");
         Driver.Validate(this);
+        if (Driver is TrainDriver or PruneDriver && (SparseInit || !Propagate || MaskOutputLayer))
+            throw new ArgumentException(
+                $"{(SparseInit ? "sparse init" : !Propagate ? "no-propagate" : "mask-output-layer")} applies to the mask drivers " +
+                $"(shuffled-mask, random-mask, fixed-param), not to {Driver.Name}, which trains without a generated mask");
+        if (Driver is FixedParamDriver && Widths is not null)
+            throw new ArgumentException("fixed-param solves the widths from its budget: drop --widths (set --budget, --depth, --width-multiplier)");
     }
 
     /// <summary>The hidden widths the run uses (fixed-param: solved from the budget).</summary>

@@ -36,7 +36,7 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     public static void Preflight(WeightSymmetryConfig config, DataSplits splits)
     {
         config.Validate();
-        using var model = BuildModel(config, splits);
+        using var model = ModelMemory.Build(config.Model, config.ResolvedWidths(splits.InputSize, splits.ClassCount), () => BuildModel(config, splits));
         if (Masked(config) is var (type, s)) DrawMask(config, model, type, s).Dispose();
     }
 
