@@ -231,14 +231,16 @@ internal static class RunVerbs
                 : throw new ArgumentException($"cannot read pruning schedule '{text}': use epoch:sparsity pairs such as 0:0.5,2:0.8");
         }).ToList();
 
-    /// <summary>Turns configuration mistakes and an unloadable libtorch into a one-line message and exit code 2.</summary>
+    /// <summary>Turns configuration mistakes, bad data, an unusable store (not writable, not a database, corrupt, newer),
+    /// a run another process is training and an unloadable libtorch into a one-line message and exit code 2.</summary>
     internal static int Guarded(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
+        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException
+                                          or Core.Results.ResultsStoreException or Core.Results.RunLeasedException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {OneLine(Plain(error))}");
             return 2;

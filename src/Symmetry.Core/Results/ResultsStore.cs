@@ -31,6 +31,7 @@ public sealed partial class ResultsStore : IDisposable
 
     private readonly SqliteConnection connection;
     private readonly object gate = new();
+    private readonly Dictionary<string, RunLease> leases = new(StringComparer.Ordinal);
     private bool disposed;
 
     private ResultsStore(SqliteConnection connection, string databasePath)
@@ -94,7 +95,9 @@ public sealed partial class ResultsStore : IDisposable
             Pragma(connection, "PRAGMA synchronous = NORMAL");
             Pragma(connection, "PRAGMA foreign_keys = ON");
             ResultsSchema.Migrate(connection, ResultsSchema.Migrations);
-            return new ResultsStore(connection, full);
+            var store = new ResultsStore(connection, full);
+            store.DeleteStaleTemporaryFiles();
+            return store;
         }
         catch (SqliteException e) when (ResultsStoreException.Explain(full, e) is { } explained)
         {
@@ -112,6 +115,17 @@ public sealed partial class ResultsStore : IDisposable
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Deletes what killed writers left: temporary files whose writing process is gone, in the states folder
+    /// and in every run's checkpoint folder.</summary>
+    private void DeleteStaleTemporaryFiles()
+    {
+        Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(StatesDirectory);
+        var checkpoints = Path.Combine(RootDirectory, "checkpoints");
+        if (!Directory.Exists(checkpoints)) return;
+        foreach (var folder in Directory.EnumerateDirectories(checkpoints))
+            Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(folder);
     }
 
     /// <summary>The schema version recorded in the open store.</summary>
@@ -146,6 +160,8 @@ public sealed partial class ResultsStore : IDisposable
         {
             if (disposed) return;
             disposed = true;
+            foreach (var lease in leases.Values) lease.Dispose();
+            leases.Clear();
             connection.Dispose();
         }
     }
@@ -162,6 +178,14 @@ public sealed partial class ResultsStore : IDisposable
 
     /// <summary>Runs <paramref name="body"/> in an immediate (write-locked) transaction and commits it.</summary>
     private T Write<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: false, body);
+
+    /// <summary>Runs <paramref name="body"/> in an immediate transaction, commits it, then runs <paramref name="then"/>
+    /// (only after a commit).</summary>
+    private void WriteThen(Func<SqliteTransaction, int> body, Action then)
+    {
+        Write(body);
+        then();
+    }
 
     /// <summary>Runs <paramref name="body"/> in a read transaction (one consistent snapshot).</summary>
     private T Read<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: true, body);
