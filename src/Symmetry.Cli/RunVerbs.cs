@@ -67,6 +67,8 @@ internal static class RunVerbs
         command.SetAction(parse => Guarded(() =>
         {
             var driver = DriverSettings.Create(parse.GetValue(Driver)!);
+            if (driver is TrainDriver or PruneDriver && parse.GetResult(MaskSeed) is { Implicit: false })
+                throw new ArgumentException($"--mask-seed applies to the mask drivers (shuffled-mask, random-mask, fixed-param), not to {driver.Name}");
             var template = ConfigFlags.Bind(parse, new WeightSymmetryConfig
             {
                 Driver = DriverFlags.Bind(parse, driver, driver.Name, DriverSettings.Types.Values),
@@ -99,12 +101,20 @@ internal static class RunVerbs
             var masks = parse.GetValue(SweepMasks) is { } m
                 ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(MaskTypes.Parse).ToList()
                 : null;
-            var configs = WeightSymmetrySweep.Configs(template, masks,
-                SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities"), SeedList.Parse(parse.GetValue(SweepSeeds)!));
+            if (masks is { Count: 0 }) throw new ArgumentException($"--masks names no mask type: give some of {string.Join(",", MaskTypes.Names)}, or drop it for all");
+            var sparsities = SeedList.ParseDoubles(parse.GetValue(SweepSparsities)!, "sparsities");
+            if (sparsities.Count == 0) throw new ArgumentException("--sparsities names no sparsity: give some, e.g. --sparsities 0.5,0.75");
+            var configs = WeightSymmetrySweep.Configs(template, masks, sparsities, SeedList.Parse(parse.GetValue(SweepSeeds)!));
             var slurm = SlurmFlags.Bind(parse, new SlurmSettings(), "--slurm");
             if (slurm.Problem() is { } problem) throw new ArgumentException(problem);
             if (!parse.GetValue(SubmitToSlurm) && parse.GetValue(SlurmTask) is null && SlurmFlags.GivenFlags(parse) is [var flag, ..])
                 throw new ArgumentException($"{flag} applies to SLURM sweeps: add --slurm");
+            if (parse.GetValue(SubmitToSlurm) || parse.GetValue(SlurmTask) is not null)
+            {
+                // Run ids name the data's fingerprint: the sweep's key and the shards' runs must use the same ids.
+                using var splits = Core.Data.DataSets.Load(template.Data);
+                configs = configs.Select(c => WeightSymmetryDriver.WithData(c, splits)).ToList();
+            }
             var sweep = new SlurmSweep(parse.GetValue(Database)!, configs, slurm.ConfigsPerTask);
             if (parse.GetValue(SlurmTask) is { } task) return Execute(parse, sweep.ConfigsOf(task), printTable: false);
             return parse.GetValue(SubmitToSlurm) ? SubmitSweep(parse, sweep, slurm, configs) : Execute(parse, configs, printTable: true);
@@ -189,14 +199,16 @@ internal static class RunVerbs
         var d => string.Create(CultureInfo.InvariantCulture, $"{d.Name} {c.Model} seed {c.Seed}"),
     };
 
-    /// <summary>Turns configuration mistakes and an unloadable libtorch into a one-line message and exit code 2.</summary>
+    /// <summary>Turns configuration mistakes, bad data, an unusable store (not writable, not a database, corrupt, newer),
+    /// a run another process is training and an unloadable libtorch into a one-line message and exit code 2.</summary>
     internal static int Guarded(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
+        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException
+                                          or Core.Results.ResultsStoreException or Core.Results.RunLeasedException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {OneLine(Plain(error))}");
             return 2;

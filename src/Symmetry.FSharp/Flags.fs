@@ -30,14 +30,21 @@ type Flags(argv: string[]) =
         eprintfn "error: %s" message
         exit 2
 
-    /// Runs `read` and turns an ArgumentException (a bad value found by the library) into `Fail`.
+    /// Runs `read` and turns what the library reports as bad input — an ArgumentException (a bad value), bad data,
+    /// an unusable results store, a run another process is training — into `Fail`.
     static member Checked(read: unit -> 'T) : 'T =
         try
             read ()
-        with :? ArgumentException as e ->
-            // ArgumentException appends " (Parameter 'x')": the message alone is the line a user reads.
+        with
+        | :? ArgumentException as e ->
+            // ArgumentException appends " (Parameter 'x')" (and "Actual value was …" on a second line): the message
+            // alone is the line a user reads.
+            let first = e.Message.Split('\n').[0].TrimEnd()
             let suffix = match e.ParamName with null -> "" | name -> sprintf " (Parameter '%s')" name
-            Flags.Fail(if suffix <> "" && e.Message.EndsWith suffix then e.Message.Substring(0, e.Message.Length - suffix.Length) else e.Message)
+            Flags.Fail(if suffix <> "" && first.EndsWith suffix then first.Substring(0, first.Length - suffix.Length) else first)
+        | :? Symmetry.Core.Data.DataFormatException
+        | :? Symmetry.Core.Results.ResultsStoreException
+        | :? Symmetry.Core.Results.RunLeasedException as e -> Flags.Fail e.Message
 
     /// Flags from a script's `fsi.CommandLineArgs` (the first element, the script itself, is skipped).
     static member OfScript(args: string[]) = Flags(if args.Length > 0 then args.[1..] else args)
@@ -68,9 +75,12 @@ type Flags(argv: string[]) =
     /// An integer flag or its default.
     member this.Int(name: string, fallback: int) = this.TryInt name |> Option.defaultValue fallback
 
-    /// A number flag, if given.
+    /// A finite number flag, if given (NaN and ±Infinity are never a meaningful setting).
     member this.TryFloat(name: string) =
-        this.Parse(name, "a number", fun t -> match Double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture) with | true, v -> Some v | _ -> None)
+        this.Parse(name, "a finite number", fun t ->
+            match Double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, v when Double.IsFinite v -> Some v
+            | _ -> None)
 
     /// A number flag or its default.
     member this.Float(name: string, fallback: float) = this.TryFloat name |> Option.defaultValue fallback
@@ -79,10 +89,19 @@ type Flags(argv: string[]) =
     member this.Switch(name: string) =
         this.Parse(name, "true or false", fun t -> match Boolean.TryParse t with | true, v -> Some v | _ -> None) |> Option.defaultValue false
 
-    /// A comma-separated list flag or its default.
+    /// A comma-separated list flag or its default; an empty list or an item `parse` refuses stops the script.
     member this.List(name: string, parse: string -> 'T, fallback: 'T list) =
         match this.Get name with
-        | Some text -> text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> Array.map parse |> List.ofArray
+        | Some text ->
+            let items = text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+            if items.Length = 0 then Flags.Fail(sprintf "--%s: expected a comma-separated list, got '%s'" name text)
+            items
+            |> Array.map (fun item ->
+                try
+                    parse item
+                with e when (e :? FormatException || e :? OverflowException) ->
+                    Flags.Fail(sprintf "--%s: cannot read '%s' in '%s'" name item text))
+            |> List.ofArray
         | None -> fallback
 
     /// Refuses any flag that no read asked for (call it after reading every flag).

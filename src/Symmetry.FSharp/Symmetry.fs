@@ -67,12 +67,16 @@ module Recipes =
     /// the flags give.
     let withFlags (flags: Flags) (recipe: TrainingSettings) =
         let nullable = Option.toNullable
-        recipe.Override(
-            optimizer = Option.toObj (flags.TryString "optimizer"), learningRate = nullable (flags.TryFloat "lr"),
-            weightDecay = nullable (flags.TryFloat "weight-decay"), momentum = nullable (flags.TryFloat "momentum"),
-            nesterov = (if flags.Switch "nesterov" then Nullable true else Nullable()),
-            schedule = Option.toObj (flags.TryString "schedule"), batchSize = nullable (flags.TryInt "batch"),
-            epochs = nullable (flags.TryInt "epochs"))
+        let settings =
+            recipe.Override(
+                optimizer = Option.toObj (flags.TryString "optimizer"), learningRate = nullable (flags.TryFloat "lr"),
+                weightDecay = nullable (flags.TryFloat "weight-decay"), momentum = nullable (flags.TryFloat "momentum"),
+                nesterov = (if flags.Switch "nesterov" then Nullable true else Nullable()),
+                schedule = Option.toObj (flags.TryString "schedule"), batchSize = nullable (flags.TryInt "batch"),
+                epochs = nullable (flags.TryInt "epochs"))
+        // Checked here, before a script writes anything (inside Flags.Checked a bad value ends it with exit code 2).
+        settings.Validate()
+        settings
 
 /// Zoo models.
 module Model =

@@ -19,6 +19,7 @@ let train = TrainRecipe(Training = (Recipes.named "generic" |> Recipes.epochs (f
 let modelName = flags.String("model", "lenet-300-100")
 let database = flags.String("db", ResultsStore.DefaultPath)
 Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
+Flags.Checked(fun () -> train.Training.Validate())
 flags.Finish()
 
 do
@@ -30,7 +31,8 @@ do
         use model = realizer.Realize state
         let result = Evaluation.Evaluate(model, test.TestBatches(), torch.CPU)
         printfn "%-28s %s  weights kept %6.2f%%  test accuracy %.4f" label (state.Key.Substring(0, 12)) (100.0 * MagnitudePruning.RemainingFraction model) result.Accuracy
-    let root = ExperimentState.Initial(modelName, ModelConfig.Mnist, 1UL)
+    // The data's fingerprint enters every key: replaced data files never reuse a stored state.
+    let root = ExperimentState.Initial(modelName, ModelConfig.Mnist, 1UL, dataFingerprint = splits.Fingerprint)
     let mutable ticket = root.Then train
     report "dense, trained" ticket
     for round in 1 .. rounds do

@@ -19,15 +19,19 @@ Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
 flags.Finish()
 
 let template = WeightSymmetryConfig(Model = "mnist-fc", Widths = [| 16; 16; 16; 16; 16; 16 |], Training = recipe)
+let configs = WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds)
+// Every config is checked, against the data too, before the store exists: bad input writes nothing.
+Flags.Checked(fun () -> for config in configs do config.Validate())
 let dense = SymmetryCount.Summarize(template.Widths)
 printfn "dense 6×16 MLP: %s neuron permutations (%d digits); %s" (dense.ToString()) dense.Digits (recipe.Describe())
 
 do
-    use store = ResultsStore.Open database
-    use splits = Data.load None
+    use splits = Flags.Checked(fun () -> Data.load None)
+    Flags.Checked(fun () -> for config in configs do WeightSymmetryDriver.Preflight(config, splits))
+    use store = Flags.Checked(fun () -> ResultsStore.Open database)
     let driver = WeightSymmetryDriver(store, fun _ -> splits)
     let results =
-        [ for config in WeightSymmetrySweep.Configs(template, [ mask ], sparsities, seeds) ->
+        [ for config in configs ->
             let outcome = driver.Run config
             printfn "%s s=%.3f seed %d: best test accuracy %.4f, permutation_log10 %.2f%s"
                 (MaskTypes.Name mask) (WeightSymmetry.sparsity config |> Option.defaultValue nan) config.Seed outcome.TestAccuracy

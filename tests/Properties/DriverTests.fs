@@ -169,9 +169,12 @@ let ``the JSON summary has the original code's keys and the run's values`` () =
     Assert.That(outcome.Reused, Is.False)
     Assert.That((driver.Run config).Reused, Is.True, "a rerun loads the finished run")
     use json = JsonDocument.Parse(SummaryJson.ToJson store)
-    let run = json.RootElement.GetProperty(config.RunId)
+    // The run id hashes the config with the data's fingerprint.
+    Assert.That(outcome.RunId, Is.EqualTo (WeightSymmetryDriver.WithData(config, splits)).RunId)
+    Assert.That(outcome.RunId, Is.Not.EqualTo config.RunId)
+    let run = json.RootElement.GetProperty(outcome.RunId)
     let number (key: string) = run.GetProperty(key).GetDouble()
-    let testAccuracies = store.Metrics(config.RunId) |> Seq.filter (fun m -> m.Name = "test_accuracy") |> Seq.map (fun m -> m.Value)
+    let testAccuracies = store.Metrics(outcome.RunId) |> Seq.filter (fun m -> m.Name = "test_accuracy") |> Seq.map (fun m -> m.Value)
     Assert.That(number "best_test_acc/test_accuracy", Is.EqualTo(Seq.max testAccuracies))
     Assert.That(number "best_test_acc/test_accuracy", Is.EqualTo outcome.TestAccuracy)
     Assert.That(number "mask/sparsity", Is.EqualTo(0.5).Within(0.01))
@@ -208,9 +211,9 @@ let ``the prune schedule fires at every step; the original's only at epoch 0`` (
         let config = WeightSymmetryConfig(Driver = PruneDriver(Schedule = [| PruneStep(0, 0.5); PruneStep(1, 0.8) |], Original = original),
                                           Widths = [| 12; 12 |], Data = data, Seed = 3UL,
                                           Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64))
-        driver.Run config |> ignore
+        let outcome = driver.Run config
         use json = JsonDocument.Parse(SummaryJson.ToJson store)
-        json.RootElement.GetProperty(config.RunId).GetProperty("mask/sparsity").GetDouble()
+        json.RootElement.GetProperty(outcome.RunId).GetProperty("mask/sparsity").GetDouble()
     Assert.That(finalSparsity false, Is.EqualTo(0.8).Within(0.005), "ours: both steps fire")
     Assert.That(finalSparsity true, Is.EqualTo(0.5).Within(0.005), "original: only the epoch-0 step (the random init)")
 

@@ -153,7 +153,7 @@ let ``a sweep runs as a SLURM job array, a cancelled task resumes on resubmissio
     let _, status, _ = runCli [ "status"; folder ]
     TestContext.Out.WriteLine status
     Assert.That(status, Does.Contain "5 done")
-    Assert.That(status, Does.Contain "1 running", "the cancelled task's run stays unfinished, with its checkpoints")
+    Assert.That(status, Does.Contain "1 interrupted", "the cancelled task's run stays unfinished, with its checkpoints")
     // Resubmitting the same sweep sends only the unfinished task, which resumes from its checkpoint.
     let code, output, err = runCli (sweep db @ [ "--slurm" ])
     Assert.That(code, Is.EqualTo 0, err)

@@ -112,7 +112,8 @@ let ``settings out of range are refused with the field named`` () =
     refused (generic.Override(optimizer = "sgd", momentum = 1.0)) "momentum must be in [0, 1)"
     refused (generic.Override(optimizer = "sgd", nesterov = true)) "Nesterov momentum needs a momentum > 0"
     refused (generic.Override(batchSize = 0)) "batch size must be ≥ 1"
-    refused (generic.Override(epochs = -1)) "epochs must be ≥ 0"
+    refused (generic.Override(epochs = -1)) "epochs must be ≥ 1"
+    refused (generic.Override(epochs = 0)) "epochs must be ≥ 1"
     // A weight-symmetry config checks its training settings before anything runs.
     let config = WeightSymmetryConfig(Training = generic.Override(learningRate = infinity))
     contains "learning rate must be a finite number > 0" (throws<ArgumentException> (fun () -> config.Validate())).Message

@@ -13,8 +13,10 @@ internal enum ConfigState
 {
     /// <summary>No run yet (not started, or its task never ran).</summary>
     Pending,
-    /// <summary>A run that started and did not finish: training now, or killed (it resumes when resubmitted).</summary>
+    /// <summary>A run being trained now.</summary>
     Running,
+    /// <summary>A run that started and was killed (cancelled, preempted, out of time): it resumes when resubmitted.</summary>
+    Interrupted,
     /// <summary>A run that failed with an error.</summary>
     Failed,
     /// <summary>A finished run.</summary>
@@ -87,6 +89,7 @@ internal sealed class SlurmSweep
         RunStatus.Finished => ConfigState.Done,
         RunStatus.Failed => ConfigState.Failed,
         RunStatus.Running => ConfigState.Running,
+        RunStatus.Interrupted => ConfigState.Interrupted,
         _ => ConfigState.Pending,
     };
 

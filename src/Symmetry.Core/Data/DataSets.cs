@@ -31,6 +31,10 @@ public sealed class DataSplits : IDisposable
         ClassCount = classCount;
     }
 
+    /// <summary>The <see cref="DataFingerprint"/> of the files the splits were read from; null for splits made in
+    /// memory. It enters run ids and state keys, so changed data never reuses a result.</summary>
+    public string? Fingerprint { get; init; }
+
     /// <summary>The data set's name: <c>fashion-mnist</c>, <c>mnist</c> or <c>cifar10</c>.</summary>
     public string Name { get; }
 
@@ -95,6 +99,9 @@ public static class DataSets
         {
             train = LoadSplit(format, folder, name, trainSplit: true);
             test = LoadSplit(format, folder, name, trainSplit: false);
+            // An empty split would train nothing or evaluate to NaN, and still look like a finished run.
+            if (train.Count == 0 || test.Count == 0)
+                throw new DataFormatException(folder, $"holds {train.Count} training and {test.Count} test samples: both splits need at least one");
             if (normalize)
             {
                 var stats = train.ComputeChannelStats();
@@ -106,7 +113,7 @@ public static class DataSets
                 train = Replace(train, train.To(d));
                 test = Replace(test, test.To(d));
             }
-            return new DataSplits(name, folder, format, train, test, classCount);
+            return new DataSplits(name, folder, format, train, test, classCount) { Fingerprint = DataFingerprint.Of(Files(format, folder)) };
         }
         catch
         {
@@ -140,6 +147,12 @@ public static class DataSets
         var leaf = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory)));
         return leaf.Contains("fashion", StringComparison.OrdinalIgnoreCase) ? "fashion-mnist" : "mnist";
     }
+
+    /// <summary>The files a data set in <paramref name="format"/> is read from, in a fixed order.</summary>
+    private static IEnumerable<string> Files(DataFormat format, string folder) => format == DataFormat.Cifar10Binary
+        ? Cifar10.TrainFiles.Append(Cifar10.TestFile).Select(name => System.IO.Path.Combine(folder, name))
+        : new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" }
+            .Select(name => IdxFile.Locate(folder, name));
 
     private static TensorDataset LoadSplit(DataFormat format, string folder, string name, bool trainSplit)
     {

@@ -12,7 +12,7 @@ namespace Symmetry.Core.Experiments;
 public sealed record ExperimentState
 {
     /// <summary>Bumped whenever the meaning of a field changes, so old keys no longer match (2: typed training
-    /// settings in train recipes; 3: model configs as family records).</summary>
+    /// settings in train recipes; 3: model configs as family records, and the data fingerprint).</summary>
     public const int SchemaVersion = 3;
 
     /// <summary>Zoo model name.</summary>
@@ -21,6 +21,9 @@ public sealed record ExperimentState
     public required ModelConfig Config { get; init; }
     /// <summary>Data directory (null: the default Fashion-MNIST).</summary>
     public string? Data { get; init; }
+    /// <summary>The <see cref="Data.DataFingerprint"/> of the data (null: not recorded), so a state computed on files
+    /// that were since replaced is not reused.</summary>
+    public string? DataFingerprint { get; init; }
     /// <summary>The recipe that makes this state from <see cref="Parent"/>.</summary>
     public required Recipe Recipe { get; init; }
     /// <summary>The parent state (null for the root, whose recipe is an <see cref="InitRecipe"/>).</summary>
@@ -43,11 +46,16 @@ public sealed record ExperimentState
     /// stored as the model's family record (<see cref="ModelZoo.Configure"/>), so a plain config and an empty family
     /// record name the same state.</summary>
     /// <exception cref="ArgumentException">Unknown model or a config it refuses.</exception>
-    public static ExperimentState Initial(string model, ModelConfig config, ulong seed, string? data = null) =>
-        new() { Model = model, Config = ModelZoo.Configure(model, config), Data = data, Recipe = new InitRecipe { Seed = seed } };
+    public static ExperimentState Initial(string model, ModelConfig config, ulong seed, string? data = null, string? dataFingerprint = null) =>
+        new()
+        {
+            Model = model, Config = ModelZoo.Configure(model, config), Data = data, DataFingerprint = dataFingerprint,
+            Recipe = new InitRecipe { Seed = seed },
+        };
 
     /// <summary>The child made by <paramref name="recipe"/> (same model and data).</summary>
-    public ExperimentState Then(Recipe recipe) => new() { Model = Model, Config = Config, Data = Data, Recipe = recipe, Parent = this };
+    public ExperimentState Then(Recipe recipe) =>
+        new() { Model = Model, Config = Config, Data = Data, DataFingerprint = DataFingerprint, Recipe = recipe, Parent = this };
 
     /// <summary>The chain from the root down to this state.</summary>
     public IReadOnlyList<ExperimentState> Lineage()

@@ -123,6 +123,8 @@ public sealed class Realizer
     private void Train(ExperimentState state, TrainRecipe recipe, ZooModel model)
     {
         var splits = data(state.Data);
+        if (state.DataFingerprint is { } expected && splits.Fingerprint is { } found && expected != found)
+            throw new ArgumentException($"state {state.Key[..12]} was keyed on data {expected}, but the files at {splits.Directory} now fingerprint {found}: build the state from the data as it is now");
         var start = runs?.BeginRun(state.Key, KindOf(recipe), state.ToCanonicalJson(), recipe.Seed, RuntimeInfo.Capture(Device));
         try
         {

@@ -34,7 +34,7 @@ internal static class TrainingRun
         using var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
             training.Schedule.Build(training.Epochs), callbacks);
         int? resumedFrom = null;
-        if (store?.LatestCheckpoint(runId) is { } checkpoint)
+        if (store is not null && NewestIntactCheckpoint(store, runId) is { } checkpoint)
         {
             TrainingCheckpoint.Restore(trainer, checkpoint.Path);
             resumedFrom = trainer.Epoch;
@@ -43,6 +43,27 @@ internal static class TrainingRun
         trainer.Run();
         if (store is not null) RecordBest(store, runId);
         return (resumedFrom, trainer.WallSeconds);
+    }
+
+    /// <summary>The newest checkpoint of the run that reads back intact; each newer one that does not (damaged, truncated,
+    /// not a checkpoint) is moved aside with a warning naming it, so the run resumes from an older one or from scratch
+    /// instead of trusting it or failing on it forever.</summary>
+    private static CheckpointRecord? NewestIntactCheckpoint(ResultsStore store, string runId)
+    {
+        while (store.LatestCheckpoint(runId) is { } checkpoint)
+        {
+            try
+            {
+                TrainingCheckpoint.Verify(checkpoint.Path);
+                return checkpoint;
+            }
+            catch (CorruptCheckpointException error)
+            {
+                var aside = Quarantine.MoveAside(checkpoint.Path);
+                Quarantine.Warn($"{error.Message}; moved it to {aside} and resuming from an older checkpoint or from the start");
+            }
+        }
+        return null;
     }
 
     private static void Prune(TrainRecipe recipe, ZooModel model, int epoch)

@@ -11,7 +11,7 @@ internal static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        var temporary = Symmetry.Torch.Serialization.TemporaryFiles.PathBeside(full);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))

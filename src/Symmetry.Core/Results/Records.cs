@@ -7,12 +7,15 @@ namespace Symmetry.Core.Results;
 /// <summary>Where a run stands. Only <see cref="ResultsStore.FinishRun"/> makes a run <see cref="Finished"/>.</summary>
 public enum RunStatus
 {
-    /// <summary>Started (or resumed) and not yet finished: possibly still running, possibly killed.</summary>
+    /// <summary>Started (or resumed), not yet finished, and a process holds its lease: being trained now.</summary>
     Running,
     /// <summary><see cref="ResultsStore.FinishRun"/> committed.</summary>
     Finished,
     /// <summary><see cref="ResultsStore.FailRun"/> recorded an error; the run may be resumed.</summary>
     Failed,
+    /// <summary>Started and not finished, but no process holds its lease: killed (or its machine went down); the next
+    /// <see cref="ResultsStore.BeginRun"/> resumes it.</summary>
+    Interrupted,
 }
 
 /// <summary>What <see cref="ResultsStore.BeginRun"/> found.</summary>

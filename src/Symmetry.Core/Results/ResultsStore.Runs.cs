@@ -10,9 +10,12 @@ public sealed partial class ResultsStore
         "library_version, libtorch_version, threads, device, error";
 
     /// <summary>
-    /// Starts run <paramref name="id"/>, or finds it: a new id is created with status running; an existing running
+    /// Starts run <paramref name="id"/>, or finds it: a new id is created with status running; an existing interrupted
     /// (killed) or failed run is reopened for resume (status running, start time and runtime updated, error cleared);
-    /// an existing finished run is left alone and reported so the caller can skip it.
+    /// an existing finished run is left alone and reported so the caller can skip it. A run started or resumed is
+    /// leased (<see cref="RunLease"/>) by this store object until <see cref="FinishRun"/>, <see cref="FailRun"/> or
+    /// <see cref="Dispose"/>: another process beginning it meanwhile gets <see cref="RunLeasedException"/>.
+    /// Stale temporary files in the run's checkpoint folder (a killed write's) are deleted then.
     /// </summary>
     /// <param name="id">Run id (stable across resumes, e.g. derived from the configuration).</param>
     /// <param name="kind">Experiment kind, e.g. <c>shuffled_mask</c>.</param>
@@ -21,12 +24,40 @@ public sealed partial class ResultsStore
     /// <param name="runtime">The runtime it executes in.</param>
     /// <exception cref="JsonException"><paramref name="configJson"/> is not JSON.</exception>
     /// <exception cref="InvalidOperationException">The id exists with another kind, seed or configuration.</exception>
+    /// <exception cref="RunLeasedException">Another process is training the run.</exception>
     public RunStart BeginRun(string id, string kind, string configJson, ulong seed, RuntimeInfo runtime)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentNullException.ThrowIfNull(runtime);
         using (JsonDocument.Parse(configJson)) { }
+        ValidateRunIdAsFolder(id);
+        var leased = false;
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            if (!leases.ContainsKey(id))
+            {
+                leases[id] = RunLease.Acquire(LeasesDirectory, id);
+                leased = true;
+            }
+        }
+        try
+        {
+            var start = StartOrFind(id, kind, configJson, seed, runtime);
+            if (start == RunStart.AlreadyFinished) ReleaseLease(id);
+            else Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(Path.Combine(RootDirectory, "checkpoints", id));
+            return start;
+        }
+        catch
+        {
+            if (leased) ReleaseLease(id);
+            throw;
+        }
+    }
+
+    private RunStart StartOrFind(string id, string kind, string configJson, ulong seed, RuntimeInfo runtime)
+    {
         return Write(tx =>
         {
             var existing = ReadRun(tx, id);
@@ -60,7 +91,7 @@ public sealed partial class ResultsStore
     /// <summary>Marks a running run finished with its total wall time. The only way a run becomes finished.</summary>
     /// <exception cref="KeyNotFoundException">No such run.</exception>
     /// <exception cref="InvalidOperationException">The run is not running (already finished, or failed and not resumed).</exception>
-    public void FinishRun(string runId, double wallSeconds) => Write(tx =>
+    public void FinishRun(string runId, double wallSeconds) => WriteThen(tx =>
     {
         RequireRunning(tx, runId, "finish");
         using var update = Command(tx,
@@ -68,12 +99,12 @@ public sealed partial class ResultsStore
             ("$id", runId), ("$now", Timestamp()), ("$wall", DoubleValue(wallSeconds)));
         update.ExecuteNonQuery();
         return 0;
-    });
+    }, then: () => ReleaseLease(runId));
 
     /// <summary>Marks a run failed with <paramref name="error"/>; <see cref="BeginRun"/> resumes it later.</summary>
     /// <exception cref="KeyNotFoundException">No such run.</exception>
     /// <exception cref="InvalidOperationException">The run already finished.</exception>
-    public void FailRun(string runId, string error) => Write(tx =>
+    public void FailRun(string runId, string error) => WriteThen(tx =>
     {
         var run = ReadRun(tx, runId) ?? throw new KeyNotFoundException($"results store: no run '{runId}'");
         if (run.Status == RunStatus.Finished)
@@ -83,23 +114,42 @@ public sealed partial class ResultsStore
             ("$id", runId), ("$now", Timestamp()), ("$error", error));
         update.ExecuteNonQuery();
         return 0;
-    });
+    }, then: () => ReleaseLease(runId));
 
-    /// <summary>The run with this id, or null.</summary>
-    public RunRecord? GetRun(string id) => Read(tx => ReadRun(tx, id));
+    /// <summary>The run with this id, or null. A run the database calls running but no process leases is reported
+    /// <see cref="RunStatus.Interrupted"/>.</summary>
+    public RunRecord? GetRun(string id) => Read(tx => ReadRun(tx, id)) is { } run ? WithLiveStatus(run) : null;
 
-    /// <summary>The runs, optionally of one kind and/or status, oldest first.</summary>
-    public IReadOnlyList<RunRecord> Runs(string? kind = null, RunStatus? status = null) => Read(tx =>
+    /// <summary>The runs, optionally of one kind and/or status, oldest first (statuses as <see cref="GetRun"/>).</summary>
+    public IReadOnlyList<RunRecord> Runs(string? kind = null, RunStatus? status = null)
     {
-        using var command = Command(tx,
-            $"SELECT {RunColumns} FROM runs WHERE ($kind IS NULL OR kind = $kind) AND ($status IS NULL OR status = $status) " +
-            "ORDER BY created_at, id",
-            ("$kind", kind), ("$status", status is { } s ? StatusText(s) : null));
-        using var reader = command.ExecuteReader();
-        var runs = new List<RunRecord>();
-        while (reader.Read()) runs.Add(ReadRunRow(reader));
-        return (IReadOnlyList<RunRecord>)runs;
-    });
+        var stored = Read(tx =>
+        {
+            using var command = Command(tx,
+                $"SELECT {RunColumns} FROM runs WHERE ($kind IS NULL OR kind = $kind) AND ($status IS NULL OR status = $status) " +
+                "ORDER BY created_at, id",
+                ("$kind", kind), ("$status", status is { } s ? StatusText(s) : null));
+            using var reader = command.ExecuteReader();
+            var runs = new List<RunRecord>();
+            while (reader.Read()) runs.Add(ReadRunRow(reader));
+            return runs;
+        });
+        return stored.Select(WithLiveStatus).Where(r => status is null || r.Status == status).ToList();
+    }
+
+    /// <summary>Where the run's leases are kept.</summary>
+    private string LeasesDirectory => Path.Combine(RootDirectory, "leases");
+
+    private RunRecord WithLiveStatus(RunRecord run) =>
+        run.Status == RunStatus.Running && !RunLease.IsHeld(LeasesDirectory, run.Id) ? run with { Status = RunStatus.Interrupted } : run;
+
+    private void ReleaseLease(string runId)
+    {
+        lock (gate)
+        {
+            if (leases.Remove(runId, out var lease)) lease.Dispose();
+        }
+    }
 
     private RunRecord? ReadRun(SqliteTransaction tx, string id)
     {
@@ -134,9 +184,10 @@ public sealed partial class ResultsStore
             ReadString(r, 12) ?? ""),
         Error: ReadString(r, 13));
 
+    /// <summary>The database's status text (an interrupted run is a running one whose process is gone).</summary>
     private static string StatusText(RunStatus status) => status switch
     {
-        RunStatus.Running => "running",
+        RunStatus.Running or RunStatus.Interrupted => "running",
         RunStatus.Finished => "finished",
         RunStatus.Failed => "failed",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
@@ -150,6 +201,6 @@ public sealed partial class ResultsStore
         _ => throw new InvalidDataException($"results store: unknown run status '{text}'"),
     };
 
-    /// <summary>The lower-case status name used in the database and the JSON summary.</summary>
-    public static string StatusName(RunStatus status) => StatusText(status);
+    /// <summary>The lower-case status name used in the JSON summary: running, interrupted, failed or finished.</summary>
+    public static string StatusName(RunStatus status) => status == RunStatus.Interrupted ? "interrupted" : StatusText(status);
 }

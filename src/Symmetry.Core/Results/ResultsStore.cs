@@ -31,6 +31,7 @@ public sealed partial class ResultsStore : IDisposable
 
     private readonly SqliteConnection connection;
     private readonly object gate = new();
+    private readonly Dictionary<string, RunLease> leases = new(StringComparer.Ordinal);
     private bool disposed;
 
     private ResultsStore(SqliteConnection connection, string databasePath)
@@ -56,11 +57,22 @@ public sealed partial class ResultsStore : IDisposable
     /// <see cref="ResultsSchema.Version"/>.
     /// </summary>
     /// <exception cref="NotSupportedException">The file was written by a newer version of the library.</exception>
+    /// <exception cref="ResultsStoreException">The folder cannot be created or written, the file is not an SQLite
+    /// database, or it is corrupt (the message names the file and the way out).</exception>
     public static ResultsStore Open(string? path = null)
     {
         _ = SqliteReady.Value;
         var full = Path.GetFullPath(path ?? DefaultPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ResultsStoreException(full, $"cannot create the folder of results store {full}: {e.Message.TrimEnd('.')}; fix its permissions or pass another --db", e);
+        }
+        if (Directory.Exists(full))
+            throw new ResultsStoreException(full, $"results store {full} is a folder, not a file: pass a file path to --db");
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = full,
@@ -76,20 +88,44 @@ public sealed partial class ResultsStore : IDisposable
             Pragma(connection, $"PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds}");
             var mode = Convert.ToString(Pragma(connection, "PRAGMA journal_mode = WAL"), CultureInfo.InvariantCulture);
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException(
-                    $"results store '{full}': the file system refused WAL journal mode (got '{mode}'); " +
+                throw new ResultsStoreException(full,
+                    $"results store {full}: the file system refused WAL journal mode (got '{mode}'); " +
                     "put the store on a local disk");
             // WAL + NORMAL: a killed process loses nothing that committed; only a power cut can drop the last commits.
             Pragma(connection, "PRAGMA synchronous = NORMAL");
             Pragma(connection, "PRAGMA foreign_keys = ON");
             ResultsSchema.Migrate(connection, ResultsSchema.Migrations);
-            return new ResultsStore(connection, full);
+            var store = new ResultsStore(connection, full);
+            store.DeleteStaleTemporaryFiles();
+            return store;
+        }
+        catch (SqliteException e) when (ResultsStoreException.Explain(full, e) is { } explained)
+        {
+            connection.Dispose();
+            throw explained;
+        }
+        catch (InvalidOperationException e) when (e.InnerException is SqliteException inner && ResultsStoreException.Explain(full, inner) is { } explained)
+        {
+            // A failed migration wraps SQLite's error.
+            connection.Dispose();
+            throw explained;
         }
         catch
         {
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Deletes what killed writers left: temporary files whose writing process is gone, in the states folder
+    /// and in every run's checkpoint folder.</summary>
+    private void DeleteStaleTemporaryFiles()
+    {
+        Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(StatesDirectory);
+        var checkpoints = Path.Combine(RootDirectory, "checkpoints");
+        if (!Directory.Exists(checkpoints)) return;
+        foreach (var folder in Directory.EnumerateDirectories(checkpoints))
+            Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(folder);
     }
 
     /// <summary>The schema version recorded in the open store.</summary>
@@ -124,6 +160,8 @@ public sealed partial class ResultsStore : IDisposable
         {
             if (disposed) return;
             disposed = true;
+            foreach (var lease in leases.Values) lease.Dispose();
+            leases.Clear();
             connection.Dispose();
         }
     }
@@ -141,6 +179,14 @@ public sealed partial class ResultsStore : IDisposable
     /// <summary>Runs <paramref name="body"/> in an immediate (write-locked) transaction and commits it.</summary>
     private T Write<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: false, body);
 
+    /// <summary>Runs <paramref name="body"/> in an immediate transaction, commits it, then runs <paramref name="then"/>
+    /// (only after a commit).</summary>
+    private void WriteThen(Func<SqliteTransaction, int> body, Action then)
+    {
+        Write(body);
+        then();
+    }
+
     /// <summary>Runs <paramref name="body"/> in a read transaction (one consistent snapshot).</summary>
     private T Read<T>(Func<SqliteTransaction, T> body) => InTransaction(deferred: true, body);
 
@@ -150,10 +196,17 @@ public sealed partial class ResultsStore : IDisposable
         lock (gate)
         {
             ThrowIfDisposed();
-            using var transaction = connection.BeginTransaction(deferred);
-            var result = body(transaction);
-            transaction.Commit();
-            return result;
+            try
+            {
+                using var transaction = connection.BeginTransaction(deferred);
+                var result = body(transaction);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException e) when (ResultsStoreException.Explain(DatabasePath, e) is { } explained)
+            {
+                throw explained;
+            }
         }
     }
 

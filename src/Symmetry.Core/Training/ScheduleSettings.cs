@@ -25,6 +25,10 @@ public abstract record ScheduleSettings
     /// <summary>The schedule for a run of <paramref name="epochs"/> epochs.</summary>
     public abstract Schedule Build(int epochs);
 
+    /// <summary>Checks the schedule's own values (finite factors, epochs ≥ 0).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value out of range; the message names it.</exception>
+    public virtual void Validate() { }
+
     /// <summary>A short label.</summary>
     public abstract string Describe();
 }
@@ -49,6 +53,13 @@ public sealed record CosineSchedule : ScheduleSettings
     public override Schedule Build(int epochs) => Schedule.Cosine(Math.Max(1, epochs), MinFactor);
 
     /// <inheritdoc/>
+    public override void Validate()
+    {
+        if (!(MinFactor >= 0 && MinFactor <= 1))
+            throw new ArgumentOutOfRangeException(nameof(MinFactor), MinFactor, $"cosine schedule's final factor must be in [0, 1], got {MinFactor}");
+    }
+
+    /// <inheritdoc/>
     public override string Describe() => "cosine";
 }
 
@@ -64,6 +75,17 @@ public sealed record PiecewiseSchedule : ScheduleSettings
     {
         var steps = Steps.OrderBy(s => s.Epoch).ToArray();
         return Schedule.Piecewise(steps.Select(s => ((long)s.Epoch, s.Factor)));
+    }
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        foreach (var step in Steps)
+        {
+            if (step.Epoch < 0) throw new ArgumentOutOfRangeException(nameof(Steps), step.Epoch, $"schedule step epoch must be ≥ 0, got {step.Epoch}");
+            if (!(step.Factor >= 0) || double.IsInfinity(step.Factor))
+                throw new ArgumentOutOfRangeException(nameof(Steps), step.Factor, $"schedule step factor must be a finite number ≥ 0, got {step.Factor}");
+        }
     }
 
     /// <inheritdoc/>

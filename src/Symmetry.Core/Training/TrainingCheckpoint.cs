@@ -13,7 +13,8 @@ namespace Symmetry.Core.Training;
 /// <c>{parameter index}.{buffer}</c>), θ₀ (<c>init.*</c>), the model's mask (<c>mask.*</c>, for a <see cref="ZooModel"/>
 /// with one) and, as metadata, the epoch, step, scheduler position and running metrics. The global random generator
 /// is reseeded from (seed, epoch) at every epoch start and data order depends only on (seed, epoch), so a restored run
-/// continues bit-identically.
+/// continues bit-identically. The file records the SHA-256 of its tensor bytes (<see cref="SafeTensors.ChecksumKey"/>),
+/// so a damaged checkpoint is refused (<see cref="CorruptCheckpointException"/>) before it touches the trainer.
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -21,7 +22,7 @@ public static class TrainingCheckpoint
     private const string Optimizer = "optimizer.";
     private const string Init = "init.";
 
-    /// <summary>Writes the checkpoint atomically (temporary file, flush, rename).</summary>
+    /// <summary>Writes the checkpoint atomically (temporary file, flush, rename), with a checksum of its tensor bytes.</summary>
     public static void Save(Trainer trainer, string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
@@ -43,33 +44,80 @@ public static class TrainingCheckpoint
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         // The writer's host copies are temporaries: a scope frees them.
-        using (torch.NewDisposeScope()) SafeTensors.Save(path, tensors, metadata);
+        using (torch.NewDisposeScope()) SafeTensors.Save(path, tensors, metadata, withChecksum: true);
     }
 
-    /// <summary>Restores a checkpoint written by <see cref="Save"/> (or by the old binding) into a trainer built the
-    /// same way; returns the file's metadata.</summary>
-    /// <exception cref="InvalidDataException">The file is not a Symmetry training checkpoint, was made with another
-    /// seed, or holds a mask for a model that cannot hold one.</exception>
+    /// <summary>Restores a checkpoint written by <see cref="Save"/> (or by the old binding, which wrote no checksum) into
+    /// a trainer built the same way; returns the file's metadata. The whole file is read and checked first (checksum,
+    /// format, seed, every metadata value), so a file that fails leaves the trainer untouched.</summary>
+    /// <exception cref="CorruptCheckpointException">The file is unreadable, truncated or fails its checksum, is not a
+    /// Symmetry training checkpoint, or lacks or garbles a metadata value; the trainer is untouched.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint was made with another seed, or holds a mask for a model
+    /// that cannot hold one.</exception>
     public static IReadOnlyDictionary<string, string> Restore(Trainer trainer, string path)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        using var file = SafeTensors.Load(path);
+        using var file = Read(path);
         var metadata = file.Metadata;
-        if (!metadata.TryGetValue("symmetry.checkpoint", out var version) || version != FormatVersion)
-            throw new InvalidDataException($"{path}: not a Symmetry training checkpoint (format {FormatVersion})");
+        var position = Position.Parse(path, metadata);
         if (metadata["seed"] != trainer.Options.Seed.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{path}: checkpoint was made with seed {metadata["seed"]}, this run uses {trainer.Options.Seed}");
         RestoreMasks(trainer.Model, file);
         using (var model = Unprefixed(CheckpointSections.Model, file)) StateDicts.Load(trainer.Model, model);
         using (var optimizer = Unprefixed(Optimizer, file)) OptimizerStates.Restore(trainer.Optimizer, optimizer);
         using (var init = Unprefixed(Init, file)) trainer.ReplaceInitialParameters(init);
-        trainer.Epoch = int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
-        trainer.Step = long.Parse(metadata["step"], CultureInfo.InvariantCulture);
-        trainer.CumulativeGradientNorm = double.Parse(metadata[MetricNames.CumulativeGradientNorm], CultureInfo.InvariantCulture);
-        trainer.WallSeconds = double.Parse(metadata[MetricNames.WallSeconds], CultureInfo.InvariantCulture);
-        trainer.Scheduler?.Restore(long.Parse(metadata["scheduler_steps"], CultureInfo.InvariantCulture),
-            double.Parse(metadata["scheduler_base_lr"], CultureInfo.InvariantCulture));
+        trainer.Epoch = position.Epoch;
+        trainer.Step = position.Step;
+        trainer.CumulativeGradientNorm = position.CumulativeGradientNorm;
+        trainer.WallSeconds = position.WallSeconds;
+        trainer.Scheduler?.Restore(position.SchedulerSteps, position.SchedulerBaseLearningRate);
         // The scheduler recomputes the rate from its position; without one, the optimizer's saved rate stands.
         return metadata;
+    }
+
+    /// <summary>Checks that <paramref name="path"/> is a readable, intact training checkpoint (checksum, format, metadata)
+    /// without touching any trainer.</summary>
+    /// <exception cref="CorruptCheckpointException">It is not.</exception>
+    public static void Verify(string path)
+    {
+        using var file = Read(path);
+        Position.Parse(path, file.Metadata);
+    }
+
+    private static SafeTensorsFile Read(string path)
+    {
+        SafeTensorsFile file;
+        try
+        {
+            file = SafeTensors.Load(path);
+        }
+        catch (SafeTensorsException error)
+        {
+            throw new CorruptCheckpointException(path, error.Reason, error);
+        }
+        if (!file.Metadata.TryGetValue("symmetry.checkpoint", out var version) || version != FormatVersion)
+        {
+            file.Dispose();
+            throw new CorruptCheckpointException(path, $"not a Symmetry training checkpoint (format {FormatVersion})");
+        }
+        return file;
+    }
+
+    /// <summary>Where the trainer stood when the checkpoint was written (its metadata, parsed).</summary>
+    private sealed record Position(int Epoch, long Step, double CumulativeGradientNorm, double WallSeconds, long SchedulerSteps,
+        double SchedulerBaseLearningRate)
+    {
+        internal static Position Parse(string path, IReadOnlyDictionary<string, string> metadata)
+        {
+            string Text(string key) => metadata.TryGetValue(key, out var value)
+                ? value
+                : throw new CorruptCheckpointException(path, $"metadata '{key}' is missing");
+            T Number<T>(string key) where T : IParsable<T> => T.TryParse(Text(key), CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw new CorruptCheckpointException(path, $"metadata '{key}' = '{Text(key)}' is not a number");
+            _ = Text("seed");
+            return new Position(Number<int>("epoch"), Number<long>("step"), Number<double>(MetricNames.CumulativeGradientNorm),
+                Number<double>(MetricNames.WallSeconds), Number<long>("scheduler_steps"), Number<double>("scheduler_base_lr"));
+        }
     }
 }

@@ -19,13 +19,14 @@ public sealed record TrainingSettings
     public int Epochs { get; init; } = 10;
 
     /// <summary>Checks every field; the message names the field and the way out.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A negative epoch count, a batch size below 1, or an optimizer
-    /// value out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An epoch count or batch size below 1 (zero epochs would record a
+    /// "finished" run that never evaluated), or an optimizer value out of range.</exception>
     public void Validate()
     {
         Optimizer.Validate();
-        if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "epochs must be ≥ 0");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch size must be ≥ 1");
+        Schedule.Validate();
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"epochs must be ≥ 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"batch size must be ≥ 1, got {BatchSize}");
     }
 
     /// <summary>

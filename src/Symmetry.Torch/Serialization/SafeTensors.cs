@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,7 +17,10 @@ namespace Symmetry.Torch.Serialization;
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>Tensors are copied through a native buffer; files are written and read in chunks of this size.</summary>
+    /// <summary>The <c>__metadata__</c> key of the checksum that <see cref="Save"/> writes when asked: the lower-case hex
+    /// SHA-256 of the data section (every tensor byte, in file order). <see cref="Load"/> checks it whenever present.</summary>
+    public const string ChecksumKey = "symmetry.data_sha256";
+
     /// <summary>
     /// Writes <paramref name="tensors"/> (in the given order) and <paramref name="metadata"/> to <paramref name="path"/>
     /// atomically: the file is written under a temporary name beside it, flushed to disk, then renamed over
@@ -24,10 +29,12 @@ public static class SafeTensors
     /// <param name="path">The file to create or replace.</param>
     /// <param name="tensors">Named tensors, e.g. PyTorch-style <c>layers.0.weight</c>; any device, any layout.</param>
     /// <param name="metadata">Free-form strings stored under <c>__metadata__</c> (keys sorted), or null for none.</param>
+    /// <param name="withChecksum">Also record the SHA-256 of the tensor bytes under <see cref="ChecksumKey"/>, so that
+    /// <see cref="Load"/> detects corrupt data.</param>
     /// <exception cref="ArgumentException">A name is repeated or reserved, or a tensor was disposed.</exception>
     /// <exception cref="SafeTensorsException">The file system refused the write.</exception>
     public static void Save(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, bool withChecksum = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -38,10 +45,17 @@ public static class SafeTensors
             foreach (var (key, value) in metadata)
                 if (key is null || value is null)
                     throw new ArgumentException("metadata keys and values must not be null", nameof(metadata));
+        if (metadata?.ContainsKey(ChecksumKey) == true)
+            throw new ArgumentException($"metadata key '{ChecksumKey}' is reserved for the checksum (pass withChecksum: true)", nameof(metadata));
+        // The checksum is known only once the data is written: a placeholder of the same length holds its place in the
+        // header, overwritten afterwards.
+        var placeholder = new string('0', 64);
+        if (withChecksum)
+            metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [ChecksumKey] = placeholder };
         var header = SafeTensorsHeader.Build(entries, metadata);
-        var largest = entries.Count == 0 ? 0 : entries.Max(e => e.ByteLength);
+        var checksumAt = withChecksum ? ChecksumOffset(header, placeholder) : -1;
 
-        var temporary = $"{path}.tmp-{Guid.NewGuid():N}";
+        var temporary = TemporaryFiles.PathBeside(path);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -50,12 +64,20 @@ public static class SafeTensors
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
                 stream.Write(length);
                 stream.Write(header);
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 for (var i = 0; i < entries.Count; i++)
                 {
                     if (entries[i].ByteLength == 0) continue;
                     // Row-major host bytes, whatever the tensor's device and layout.
                     using var scope = NewDisposeScope();
-                    stream.Write(tensors[i].Value.detach().cpu().contiguous().bytes);
+                    var bytes = tensors[i].Value.detach().cpu().contiguous().bytes;
+                    stream.Write(bytes);
+                    if (withChecksum) hash.AppendData(bytes);
+                }
+                if (withChecksum)
+                {
+                    stream.Seek(8 + checksumAt, SeekOrigin.Begin);
+                    stream.Write(Encoding.ASCII.GetBytes(Convert.ToHexStringLower(hash.GetHashAndReset())));
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -119,6 +141,7 @@ public static class SafeTensors
                 stream.ReadExactly(header);
                 var dataStart = 8 + (long)headerLength;
                 var (entries, metadata) = SafeTensorsHeader.Parse(path, header, fileLength - dataStart);
+                if (metadata.TryGetValue(ChecksumKey, out var recorded)) VerifyChecksum(path, stream, dataStart, recorded);
 
                 foreach (var entry in entries)
                 {
@@ -147,6 +170,26 @@ public static class SafeTensors
                 throw new SafeTensorsException(path, $"cannot read: {e.Message}", e);
             throw;
         }
+    }
+
+    /// <summary>Where the checksum placeholder's characters start in the header bytes.</summary>
+    private static int ChecksumOffset(byte[] header, string placeholder)
+    {
+        var pattern = Encoding.ASCII.GetBytes($"\"{ChecksumKey}\":\"{placeholder}\"");
+        var at = header.AsSpan().IndexOf(pattern);
+        if (at < 0) throw new InvalidOperationException("safetensors header: checksum placeholder not found");
+        return at + pattern.Length - placeholder.Length - 1;
+    }
+
+    /// <summary>Hashes the data section (from <paramref name="dataStart"/> to the end) and compares it with the
+    /// checksum recorded at write time, before any tensor is made.</summary>
+    private static void VerifyChecksum(string path, FileStream stream, long dataStart, string recorded)
+    {
+        stream.Seek(dataStart, SeekOrigin.Begin);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        if (!string.Equals(actual, recorded, StringComparison.OrdinalIgnoreCase))
+            throw new SafeTensorsException(path,
+                $"checksum mismatch: the tensor bytes hash to {actual[..12]}…, the file recorded {(recorded.Length > 12 ? recorded[..12] + "…" : recorded)} (the file is corrupt)");
     }
 
     /// <summary>Names, dtypes, shapes and contiguous offsets of the tensors to save, checked before any file is made.</summary>

@@ -13,7 +13,7 @@ public static class FixedParameterWidths
     public static int[] Solve(long budget, int depth, double multiplier, long inputs = 784, long classes = 10)
     {
         if (depth < 1) throw new ArgumentException($"depth must be at least 1, got {depth}", nameof(depth));
-        if (multiplier <= 0 || double.IsNaN(multiplier)) throw new ArgumentException($"width multiplier must be > 0, got {multiplier}", nameof(multiplier));
+        if (!(multiplier > 0) || double.IsInfinity(multiplier)) throw new ArgumentException($"width multiplier must be a finite number > 0, got {multiplier}", nameof(multiplier));
         if (budget < 1) throw new ArgumentException($"parameter budget must be positive, got {budget}", nameof(budget));
         double quadratic = 0;
         for (var i = 0; i < depth - 1; i++) quadratic += Math.Pow(multiplier, 2 * i + 1);
@@ -21,7 +21,10 @@ public static class FixedParameterWidths
         var first = quadratic == 0
             ? budget / linear
             : (-linear + Math.Sqrt(linear * linear + 4 * quadratic * budget)) / (2 * quadratic);
-        var widths = Enumerable.Range(0, depth).Select(i => (int)Math.Round(first * Math.Pow(multiplier, i))).ToArray();
+        var exact = Enumerable.Range(0, depth).Select(i => Math.Round(first * Math.Pow(multiplier, i))).ToArray();
+        if (exact.Any(w => !(w <= int.MaxValue)))
+            throw new ArgumentException($"width multiplier {multiplier} over depth {depth} makes a width beyond {int.MaxValue}: use a multiplier nearer 1 or a smaller depth", nameof(multiplier));
+        var widths = exact.Select(w => (int)w).ToArray();
         if (widths.Any(w => w < 1))
             throw new ArgumentException(
                 $"a budget of {budget} weights is too small for depth {depth} with width multiplier {multiplier}: " +

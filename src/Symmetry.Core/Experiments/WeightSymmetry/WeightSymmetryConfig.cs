@@ -30,6 +30,9 @@ public sealed record WeightSymmetryConfig
     /// <summary>Data directory; null: Fashion-MNIST from Debian's dataset-fashion-mnist.</summary>
     [Flag(Skip = true)]
     public string? Data { get; init; }
+    /// <summary>The <see cref="Data.DataFingerprint"/> of the data the run trains on; null until the driver loads the
+    /// data and fills it in (so the run id changes when the files under <see cref="Data"/> do).</summary>
+    public string? DataFingerprint { get; init; }
     /// <summary>Optimizer, schedule, batch size and epochs.</summary>
     [Flag(Skip = true)]
     public TrainingSettings Training { get; init; } = TrainingRecipes.Seed000;
@@ -51,7 +54,8 @@ public sealed record WeightSymmetryConfig
     /// <summary>Canonical JSON of every field.</summary>
     public string ToCanonicalJson() => CanonicalJson.Serialize(this);
 
-    /// <summary>The run id: driver name and the first 16 hex digits of the SHA-256 of the canonical JSON.</summary>
+    /// <summary>The run id: driver name and the first 16 hex digits of the SHA-256 of the canonical JSON (the data
+    /// fingerprint included once the driver filled it in: <see cref="WeightSymmetryDriver.WithData"/>).</summary>
     [JsonIgnore]
     public string RunId => $"{Driver.Name}-{CanonicalJson.Sha256(ToCanonicalJson())[..16]}";
 
@@ -68,8 +72,14 @@ public sealed record WeightSymmetryConfig
         if (Widths is { Count: 0 }) throw new ArgumentException("widths must name at least one hidden layer (e.g. --widths 16,16)");
         if (Widths is not null && Widths.Any(w => w < 1)) throw new ArgumentException($"every width must be ≥ 1, got [{string.Join(", ", Widths)}]");
         Training.Validate();
-        if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "dropout must be in [0, 1)");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"dropout must be in [0, 1), got {Dropout}"));
         Driver.Validate(this);
+        if (Driver is TrainDriver or PruneDriver && (SparseInit || !Propagate || MaskOutputLayer))
+            throw new ArgumentException(
+                $"{(SparseInit ? "sparse init" : !Propagate ? "no-propagate" : "mask-output-layer")} applies to the mask drivers " +
+                $"(shuffled-mask, random-mask, fixed-param), not to {Driver.Name}, which trains without a generated mask");
+        if (Driver is FixedParamDriver && Widths is not null)
+            throw new ArgumentException("fixed-param solves the widths from its budget: drop --widths (set --budget, --depth, --width-multiplier)");
         // The architecture knobs against the model's family, on a stand-in shape: the data is not read here.
         Architecture(new ModelConfig(), Widths ?? (Driver is FixedParamDriver ? [1] : null));
     }

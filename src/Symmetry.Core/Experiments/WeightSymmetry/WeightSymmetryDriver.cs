@@ -36,14 +36,25 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     public static void Preflight(WeightSymmetryConfig config, DataSplits splits)
     {
         config.Validate();
-        using var model = BuildModel(config, splits);
+        using var model = ModelMemory.Build(config.Model, config.ResolvedWidths(splits.InputSize, splits.ClassCount), () => BuildModel(config, splits));
         if (Masked(config) is var (type, s)) DrawMask(config, model, type, s).Dispose();
+    }
+
+    /// <summary><paramref name="config"/> with the fingerprint of <paramref name="splits"/>: the configuration whose
+    /// <see cref="WeightSymmetryConfig.RunId"/> names the run on this data.</summary>
+    /// <exception cref="ArgumentException">The config carries a different fingerprint: the data changed.</exception>
+    public static WeightSymmetryConfig WithData(WeightSymmetryConfig config, DataSplits splits)
+    {
+        if (config.DataFingerprint is { } given && splits.Fingerprint is { } found && given != found)
+            throw new ArgumentException($"the data at {splits.Directory} has fingerprint {found}, not the configuration's {given}: the files changed");
+        return config with { DataFingerprint = config.DataFingerprint ?? splits.Fingerprint };
     }
 
     /// <summary>Runs (or reuses, or resumes) <paramref name="config"/>.</summary>
     public RunOutcome Run(WeightSymmetryConfig config)
     {
         config.Validate();
+        config = WithData(config, data(config.Data));
         var runId = config.RunId;
         var start = store.BeginRun(runId, config.Driver.Name, config.ToCanonicalJson(), config.Seed, RuntimeInfo.Capture(device));
         if (start == RunStart.AlreadyFinished) return Summarise(runId, reused: true, resumedFrom: null);
@@ -67,7 +78,8 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     public static ExperimentState States(WeightSymmetryConfig config, DataSplits splits)
     {
         config.Validate();
-        var root = ExperimentState.Initial(config.Model, config.ModelConfigFor(splits), config.Seed, config.Data);
+        var root = ExperimentState.Initial(config.Model, config.ModelConfigFor(splits), config.Seed, config.Data,
+            WithData(config, splits).DataFingerprint);
         var masked = Masked(config) is var (type, sparsity)
             ? root.Then(new MaskRecipe
             {
