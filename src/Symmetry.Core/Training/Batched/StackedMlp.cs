@@ -88,8 +88,8 @@ public sealed class StackedMlp : IDisposable
             }
             else
             {
-                // TorchSharp 0.107.0's Tensor.baddbmm passes its operands in another order than libtorch expects, so the
-                // bias is added after bmm.
+                // bias.unsqueeze(1).baddbmm(hidden, weightᵀ) failed here with a shape error from libtorch's expand
+                // (TorchSharp 0.107.0; the cause was not pinned down), so the bias is added after bmm.
                 output = hidden.bmm(weight.transpose(1, 2));
                 if (bias is not null) output = output + bias.unsqueeze(1);
             }
