@@ -23,6 +23,7 @@ public static class Program
         (EpochBench.LenetName, EpochBench.RunLenet),
         (EpochBench.MnistCnnName, EpochBench.RunMnistCnn),
         (EpochProfile.Name, EpochProfile.Run),
+        (SweepBatched.Name, SweepBatched.Run),
     ];
 
     public static int Main(string[] args)

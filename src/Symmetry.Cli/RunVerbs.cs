@@ -19,6 +19,11 @@ internal static class RunVerbs
     internal static readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads, at least 1 (1 is fastest for small MLPs; more oversubscribes a busy machine)", DefaultValueFactory = _ => 1 };
     internal static readonly Option<string> DeviceName = new("--device") { Description = "cpu, cuda or cuda:N (CUDA needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu" };
     internal static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "print every evaluation" };
+    internal static readonly Option<int> BatchModels = new("--batch-models")
+    {
+        DefaultValueFactory = _ => WeightSymmetrySweep.DefaultBatchModels,
+        Description = "train up to this many runs of one MLP architecture and training setting at once, each recorded as its own run (1: one at a time)",
+    };
 
     private static readonly Argument<string> Driver = new("driver") { Description = string.Join(" | ", DriverSettings.Names) };
     // The run's own settings and each driver's, as flags derived from their records (names, help, defaults).
@@ -54,7 +59,7 @@ internal static class RunVerbs
 
     internal static void AddCommon(Command command)
     {
-        foreach (var option in new Option[] { Database, DataPath, Threads, DeviceName, Verbose }) command.Options.Add(option);
+        foreach (var option in new Option[] { Database, DataPath, Threads, DeviceName, Verbose, BatchModels }) command.Options.Add(option);
     }
 
     internal static Command Run()
@@ -126,6 +131,8 @@ internal static class RunVerbs
     {
         // Every config is checked before the store is opened: a bad one writes nothing.
         foreach (var config in configs) config.Validate();
+        var batchModels = parse.GetValue(BatchModels);
+        if (batchModels < 1) throw new ArgumentException($"--batch-models {batchModels}: the number of models per batch must be at least 1 (1 trains one run at a time)");
         var device = DeviceChoice.Parse(parse.GetValue(DeviceName)!);
         var clock = Stopwatch.StartNew();
         using var session = new Session(parse.GetValue(Threads), device);
@@ -138,15 +145,14 @@ internal static class RunVerbs
                 ? id => [Core.Training.Callbacks.OnEvaluation((_, m) => Console.WriteLine($"  {id} {Core.Training.ConsoleProgress.Describe(m)}"))]
                 : null,
         };
-        var results = new List<(WeightSymmetryConfig, RunOutcome)>();
-        for (var i = 0; i < configs.Count; i++)
+        var done = 0;
+        var outcomes = driver.RunAll(configs, batchModels, (i, outcome) =>
         {
-            var outcome = driver.Run(configs[i]);
-            results.Add((configs[i], outcome));
             var how = outcome.Reused ? "reused" : outcome.ResumedFromEpoch is { } e ? $"resumed from epoch {e}" : "trained";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{i + 1}/{configs.Count}] {outcome.RunId} {Describe(configs[i])}: best test accuracy {outcome.TestAccuracy:0.0000}, permutation_log10 {outcome.PermutationLog10:0.00} ({how})"));
-        }
+                $"[{++done}/{configs.Count}] {outcome.RunId} {Describe(configs[i])}: best test accuracy {outcome.TestAccuracy:0.0000}, permutation_log10 {outcome.PermutationLog10:0.00} ({how})"));
+        });
+        var results = configs.Zip(outcomes).ToList();
         if (printTable) ResultsTable.Print(WeightSymmetrySweep.Table(results));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configs.Count} run(s) in {clock.Elapsed.TotalSeconds:0.0} s; store {parse.GetValue(Database)}"));
         return 0;
@@ -165,6 +171,7 @@ internal static class RunVerbs
             "--epochs", parse.GetValue(SweepEpochs).ToString(CultureInfo.InvariantCulture),
             "--threads", parse.GetValue(Threads).ToString(CultureInfo.InvariantCulture), "--device", parse.GetValue(DeviceName)!,
             "--configs-per-task", slurm.ConfigsPerTask.ToString(CultureInfo.InvariantCulture),
+            "--batch-models", parse.GetValue(BatchModels).ToString(CultureInfo.InvariantCulture),
             .. parse.GetValue(SweepMasks) is { } masks ? new[] { "--masks", masks } : [],
             .. parse.GetValue(DataPath) is { } data ? new[] { "--data", Path.GetFullPath(data) } : [],
         ];

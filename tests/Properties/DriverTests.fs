@@ -261,3 +261,53 @@ let ``a train recipe realised over the store is a run of its own, keyed by the s
     let epochs = store.Metrics trained.Key |> Seq.filter (fun m -> m.Name = "test_accuracy") |> Seq.map (fun m -> m.Epoch) |> List.ofSeq
     Assert.That((epochs = [ 1.0; 2.0 ]), sprintf "evaluations at epochs %A" epochs)
     Assert.That(store.Checkpoints trained.Key |> Seq.length, Is.EqualTo 2, "a checkpoint per epoch")
+
+/// Stops a run with an exception at the end of `epoch`, after its checkpoint is written (a kill between epochs).
+type private FailAtEpoch(epoch: int) =
+    interface Symmetry.Core.Training.ITrainingCallback with
+        member _.OnEpochEnd(_, e) = if e = epoch then failwith "killed"
+
+[<Test>]
+let ``a batched sweep records each run as a sequential run would, flagged, and resumes a killed batch`` () =
+    use dir = new TempDir()
+    let data = dir.Sub "data"
+    writeData data
+    use splits = DataSets.Load data
+    let configs =
+        [ for seed in [ 0UL; 1UL; 2UL ] do
+            for mask in [ Symmetry.Core.Masks.MaskType.Random; Symmetry.Core.Masks.MaskType.PerNeuron ] ->
+                WeightSymmetryConfig(Driver = ShuffledMaskDriver(Mask = mask, Sparsity = 0.5), Widths = [| 12; 12 |],
+                                     Training = Symmetry.Core.Models.TrainingRecipes.Seed000.Override(epochs = 2, batchSize = 64),
+                                     Data = data, Seed = seed, MaskSeed = seed)
+              |> fun c -> WeightSymmetryDriver.WithData(c, splits) ]
+    use sequentialStore = ResultsStore.Open(dir.File "sequential.db")
+    let sequential = WeightSymmetryDriver(sequentialStore, (fun _ -> splits)).RunAll(configs, 1)
+    use batchedStore = ResultsStore.Open(dir.File "batched.db")
+    let driver = WeightSymmetryDriver(batchedStore, (fun _ -> splits))
+    // Killed after the first epoch's checkpoints (the fourth network's callbacks run last), then run again: the batch
+    // resumes from epoch 1.
+    let fourth = configs.[3].RunId
+    driver.CallbacksFor <- fun id -> if id = fourth then [ FailAtEpoch 1 :> Symmetry.Core.Training.ITrainingCallback ] else []
+    Symmetry.Properties.TestSupport.throws<exn> (fun () -> driver.RunAll(configs, 4) |> ignore) |> ignore
+    driver.CallbacksFor <- null
+    let batched = driver.RunAll(configs, 4)
+    // Groups of at most 4: one of 4 and one of 2, every run flagged.
+    for c in configs do
+        Assert.That((sequentialStore.GetRun c.RunId |> nonNull).Runtime.Batched, Is.False)
+        let run = batchedStore.GetRun c.RunId |> nonNull
+        Assert.That(run.Runtime.Batched, Is.True, c.RunId)
+        Assert.That(run.Status, Is.EqualTo RunStatus.Finished)
+    Assert.That(batched |> Seq.filter (fun o -> o.ResumedFromEpoch = System.Nullable 1) |> Seq.length, Is.EqualTo 4,
+                "the first group of four was killed after epoch 1 and resumed; the second never started")
+    // Same records (names, steps, checkpoints, best snapshots), values equal to float32 rounding over 2 × 19 steps.
+    let rows (store: ResultsStore) (id: string) =
+        [ for m in store.Metrics id do if m.Name <> "wall_seconds" then yield (m.Step, m.Name), m.Value ] |> Map.ofList
+    for c, s, b in Seq.zip3 configs sequential batched do
+        Assert.That(b.RunId, Is.EqualTo s.RunId)
+        let expected, actual = rows sequentialStore c.RunId, rows batchedStore c.RunId
+        Assert.That(List.ofSeq actual.Keys = List.ofSeq expected.Keys, Is.True, "the same metrics at the same steps")
+        for KeyValue(key, value) in expected do
+            Assert.That(actual.[key], Is.EqualTo(value).Within(1e-4 * max 1.0 (abs value)), sprintf "%s %A" c.RunId key)
+        Assert.That([ for cp in batchedStore.Checkpoints c.RunId -> cp.Epoch ] = [ for cp in sequentialStore.Checkpoints c.RunId -> cp.Epoch ], Is.True, "the same checkpoints")
+        Assert.That(batchedStore.Best c.RunId |> Seq.length, Is.EqualTo(sequentialStore.Best c.RunId |> Seq.length))
+        Assert.That(batchedStore.RunState c.RunId, Is.EqualTo(sequentialStore.RunState c.RunId))

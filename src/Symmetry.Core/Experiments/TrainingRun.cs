@@ -3,6 +3,7 @@ using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
 using Symmetry.Core.Training;
+using Symmetry.Core.Training.Batched;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,27 +23,92 @@ internal static class TrainingRun
     internal static (int? ResumedFrom, double WallSeconds) Execute(ResultsStore? store, string runId, ZooModel model, TrainRecipe recipe,
         DataSplits splits, Device device, bool evaluateTrainSet, IEnumerable<ITrainingCallback>? extra)
     {
+        using var run = Prepare(store, runId, model, recipe, splits, device, evaluateTrainSet, extra);
+        run.Trainer.Run();
+        if (store is not null) RecordBest(store, runId);
+        return (run.ResumedFrom, run.Trainer.WallSeconds);
+    }
+
+    /// <summary>Whether runs of <paramref name="recipe"/> can train batched: not when its pruning schedule changes the
+    /// model after training has begun (the stacked networks would need re-stacking at those epochs).</summary>
+    internal static bool CanBatch(TrainRecipe recipe) =>
+        recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0);
+
+    /// <summary>
+    /// Trains several runs of one MLP layout and one training setting (seeds aside) together through a
+    /// <see cref="BatchedTrainer"/>, each recorded exactly as <see cref="Execute"/> records it (metrics, epoch
+    /// checkpoints, best snapshots; a killed run resumes from its own last checkpoint). Runs resuming from different
+    /// epochs train in separate groups; a group of one trains alone. Returns each run's resume epoch and wall seconds.
+    /// </summary>
+    internal static IReadOnlyList<(int? ResumedFrom, double WallSeconds)> ExecuteBatched(ResultsStore store,
+        IReadOnlyList<(string RunId, ZooModel Model, TrainRecipe Recipe)> runs, DataSplits splits, Device device, bool evaluateTrainSet,
+        Func<string, IEnumerable<ITrainingCallback>>? extra)
+    {
+        var prepared = new List<PreparedRun>();
+        try
+        {
+            foreach (var (runId, model, recipe) in runs)
+                prepared.Add(Prepare(store, runId, model, recipe, splits, device, evaluateTrainSet, extra?.Invoke(runId)));
+            var training = runs[0].Recipe.Training;
+            foreach (var group in prepared.GroupBy(p => p.Trainer.Epoch))
+            {
+                var trainers = group.Select(p => p.Trainer).ToList();
+                if (trainers.Count == 1) trainers[0].Run();
+                else new BatchedTrainer(trainers, training.Optimizer, training.Schedule.Build(training.Epochs)).Run();
+            }
+            foreach (var (runId, _, _) in runs) RecordBest(store, runId);
+            return prepared.Select(p => (p.ResumedFrom, p.Trainer.WallSeconds)).ToList();
+        }
+        finally
+        {
+            foreach (var p in prepared) p.Dispose();
+        }
+    }
+
+    /// <summary>A run's trainer, built as the one training path builds it, restored from its last checkpoint or else
+    /// pruned by the schedule's epoch-0 steps.</summary>
+    private static PreparedRun Prepare(ResultsStore? store, string runId, ZooModel model, TrainRecipe recipe,
+        DataSplits splits, Device device, bool evaluateTrainSet, IEnumerable<ITrainingCallback>? extra)
+    {
         var training = recipe.Training;
         model.to(device);
         // Built after the move (.to makes new parameters).
-        using var optimizer = training.Optimizer.Create(model.parameters());
+        var optimizer = training.Optimizer.Create(model.parameters());
         var options = new TrainerOptions { Epochs = training.Epochs, Seed = recipe.Seed, Device = device, EvaluateTrainSet = evaluateTrainSet };
         // Epoch ends: prune on schedule first, then checkpoint the pruned state.
         ITrainingCallback[] callbacks = store is null
             ? [new ScheduledPruning(recipe, model), .. extra ?? []]
             : [new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
-        using var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
+        var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
             training.Schedule.Build(training.Epochs), callbacks);
-        int? resumedFrom = null;
-        if (store is not null && NewestIntactCheckpoint(store, runId) is { } checkpoint)
+        var run = new PreparedRun(trainer, optimizer);
+        try
         {
-            TrainingCheckpoint.Restore(trainer, checkpoint.Path);
-            resumedFrom = trainer.Epoch;
+            if (store is not null && NewestIntactCheckpoint(store, runId) is { } checkpoint)
+            {
+                TrainingCheckpoint.Restore(trainer, checkpoint.Path);
+                run.ResumedFrom = trainer.Epoch;
+            }
+            else Prune(recipe, model, epoch: 0);
+            return run;
         }
-        else Prune(recipe, model, epoch: 0);
-        trainer.Run();
-        if (store is not null) RecordBest(store, runId);
-        return (resumedFrom, trainer.WallSeconds);
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class PreparedRun(Trainer trainer, optim.Optimizer optimizer) : IDisposable
+    {
+        public Trainer Trainer { get; } = trainer;
+        public int? ResumedFrom { get; set; }
+
+        public void Dispose()
+        {
+            Trainer.Dispose();
+            optimizer.Dispose();
+        }
     }
 
     /// <summary>The newest checkpoint of the run that reads back intact; each newer one that does not (damaged, truncated,

@@ -35,7 +35,9 @@ public enum RunStart
 /// <param name="LibTorchVersion">Version of libtorch TorchSharp runs on, e.g. <c>2.10.0</c>.</param>
 /// <param name="Threads">libtorch intra-op threads.</param>
 /// <param name="Device">Device the run computes on, e.g. <c>cpu</c> or <c>cuda:0</c>.</param>
-public sealed record RuntimeInfo(string LibraryVersion, string LibTorchVersion, int Threads, string Device)
+/// <param name="Batched">Trained at once with other networks of its architecture (<c>BatchedTrainer</c>) rather than
+/// alone; its records are otherwise those a sequential run writes.</param>
+public sealed record RuntimeInfo(string LibraryVersion, string LibTorchVersion, int Threads, string Device, bool Batched = false)
 {
     /// <summary>The version of this library (informational version of <c>Symmetry.Core</c>).</summary>
     public static string CurrentLibraryVersion =>

@@ -87,6 +87,8 @@ public static class ResultsSchema
             state_key TEXT NOT NULL REFERENCES states (key)
         );
         """,
+        // 3: whether a run was trained batched with others of its architecture (otherwise indistinguishable).
+        "ALTER TABLE runs ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;",
     ];
 
     /// <summary>The schema version this library writes: the number of <see cref="Migrations"/>.</summary>

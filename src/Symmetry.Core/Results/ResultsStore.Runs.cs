@@ -7,7 +7,7 @@ public sealed partial class ResultsStore
 {
     private const string RunColumns =
         "id, kind, config_json, seed, status, created_at, started_at, finished_at, wall_seconds, " +
-        "library_version, libtorch_version, threads, device, error";
+        "library_version, libtorch_version, threads, device, error, batched";
 
     /// <summary>
     /// Starts run <paramref name="id"/>, or finds it: a new id is created with status running; an existing interrupted
@@ -66,10 +66,10 @@ public sealed partial class ResultsStore
             {
                 using var insert = Command(tx,
                     $"INSERT INTO runs ({RunColumns}) VALUES " +
-                    "($id, $kind, $config, $seed, 'running', $now, $now, NULL, NULL, $lib, $torch, $threads, $device, NULL)",
+                    "($id, $kind, $config, $seed, 'running', $now, $now, NULL, NULL, $lib, $torch, $threads, $device, NULL, $batched)",
                     ("$id", id), ("$kind", kind), ("$config", configJson), ("$seed", unchecked((long)seed)), ("$now", now),
                     ("$lib", runtime.LibraryVersion), ("$torch", runtime.LibTorchVersion), ("$threads", runtime.Threads),
-                    ("$device", runtime.Device));
+                    ("$device", runtime.Device), ("$batched", runtime.Batched ? 1 : 0));
                 insert.ExecuteNonQuery();
                 return RunStart.Created;
             }
@@ -80,9 +80,9 @@ public sealed partial class ResultsStore
             if (existing.Status == RunStatus.Finished) return RunStart.AlreadyFinished;
             using var reopen = Command(tx,
                 "UPDATE runs SET status = 'running', started_at = $now, finished_at = NULL, error = NULL, " +
-                "library_version = $lib, libtorch_version = $torch, threads = $threads, device = $device WHERE id = $id",
+                "library_version = $lib, libtorch_version = $torch, threads = $threads, device = $device, batched = $batched WHERE id = $id",
                 ("$id", id), ("$now", now), ("$lib", runtime.LibraryVersion), ("$torch", runtime.LibTorchVersion),
-                ("$threads", runtime.Threads), ("$device", runtime.Device));
+                ("$threads", runtime.Threads), ("$device", runtime.Device), ("$batched", runtime.Batched ? 1 : 0));
             reopen.ExecuteNonQuery();
             return RunStart.Resumed;
         });
@@ -181,7 +181,7 @@ public sealed partial class ResultsStore
         FinishedAt: r.IsDBNull(7) ? null : ParseTimestamp(r.GetString(7)),
         WallSeconds: r.IsDBNull(8) ? null : r.GetDouble(8),
         Runtime: new RuntimeInfo(ReadString(r, 9) ?? "", ReadString(r, 10) ?? "", r.IsDBNull(11) ? 0 : r.GetInt32(11),
-            ReadString(r, 12) ?? ""),
+            ReadString(r, 12) ?? "", !r.IsDBNull(14) && r.GetInt64(14) != 0),
         Error: ReadString(r, 13));
 
     /// <summary>The database's status text (an interrupted run is a running one whose process is gone).</summary>

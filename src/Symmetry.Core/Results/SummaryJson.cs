@@ -11,7 +11,7 @@ namespace Symmetry.Core.Results;
 /// original weight-symmetry code's keys, so <c>pandas.read_json(path, orient="index")</c> gives one row per run:
 /// <list type="bullet">
 /// <item><c>kind</c>, <c>status</c>, <c>seed</c>, <c>wall_seconds</c>, <c>created_at</c>, <c>finished_at</c>,
-/// <c>device</c>, <c>threads</c>, <c>library_version</c>, <c>libtorch_version</c>;</item>
+/// <c>device</c>, <c>threads</c>, <c>batched</c>, <c>library_version</c>, <c>libtorch_version</c>;</item>
 /// <item><c>config/&lt;key&gt;</c> for every leaf of the configuration (nested objects joined with <c>/</c>; arrays as
 /// compact JSON text);</item>
 /// <item><c>mask/&lt;key&gt;</c> and <c>propagated_mask/&lt;key&gt;</c>: whole-model mask statistics (layer <c>""</c>);</item>
@@ -113,6 +113,7 @@ public static class SummaryJson
         Add("finished_at", run.FinishedAt is { } f ? Timestamp(f) : null);
         Add("device", run.Runtime.Device);
         Add("threads", (long)run.Runtime.Threads);
+        Add("batched", run.Runtime.Batched);
         Add("library_version", run.Runtime.LibraryVersion);
         Add("libtorch_version", run.Runtime.LibTorchVersion);
 

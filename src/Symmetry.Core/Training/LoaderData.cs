@@ -18,6 +18,15 @@ public sealed class LoaderData : ITrainingData
         test = new DataLoader(splits.Test, evaluationBatchSize, shuffle: false);
     }
 
+    /// <summary>The shuffled training loader (the batched trainer gathers each network's batches by its order).</summary>
+    internal DataLoader Train => train;
+
+    /// <summary>The sequential loader over the training set used for evaluation.</summary>
+    internal DataLoader TrainEvaluation => trainEvaluation;
+
+    /// <summary>The sequential test loader.</summary>
+    internal DataLoader Test => test;
+
     /// <summary>Batches per training epoch.</summary>
     public long BatchesPerEpoch => train.BatchCount;
 

@@ -144,13 +144,27 @@ public sealed class Trainer : IDisposable
             Epoch++;
             if (Options.ScheduleEachEpoch) Scheduler?.Step();
             if (Options.EvaluateEachEpoch) last = Evaluate(Epoch);
-            foreach (var callback in callbacks) callback.OnEpochEnd(this, Epoch);
+            EndEpoch();
             if (StopRequested()) break;
         }
         return last;
     }
 
-    private bool StopRequested() => callbacks.Any(c => c.ShouldStop(this));
+    internal bool StopRequested() => callbacks.Any(c => c.ShouldStop(this));
+
+    /// <summary>Tells the callbacks that epoch <see cref="Epoch"/> ended (also for a network the batched trainer trains).</summary>
+    internal void EndEpoch()
+    {
+        foreach (var callback in callbacks) callback.OnEpochEnd(this, Epoch);
+    }
+
+    /// <summary>Records metrics in <see cref="History"/> and tells the callbacks (also for metrics the batched trainer
+    /// computed for this trainer's network).</summary>
+    internal void Record(TrainingMetrics metrics)
+    {
+        History.Add(metrics);
+        foreach (var callback in callbacks) callback.OnEvaluation(this, metrics);
+    }
 
     private void TrainStep(Batch batch)
     {
@@ -202,8 +216,7 @@ public sealed class Trainer : IDisposable
             CumulativeGradientNorm = CumulativeGradientNorm,
             WallSeconds = WallSeconds,
         };
-        History.Add(metrics);
-        foreach (var callback in callbacks) callback.OnEvaluation(this, metrics);
+        Record(metrics);
         return metrics;
     }
 

@@ -5,6 +5,7 @@ using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
 using Symmetry.Core.Training;
+using Symmetry.Core.Training.Batched;
 using Symmetry.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -96,13 +97,39 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
 
     private int? Execute(WeightSymmetryConfig config, string runId)
     {
+        var (splits, trained, model) = Start(config, runId);
+        using (model)
+        {
+            var (resumedFrom, wallSeconds) = TrainingRun.Execute(store, runId, model, (TrainRecipe)trained.Recipe, splits, device,
+                evaluateTrainSet: true, CallbacksFor?.Invoke(runId));
+            Finish(config, runId, model, trained, wallSeconds);
+            return resumedFrom;
+        }
+    }
+
+    /// <summary>The run's data, its state chain and the model training starts from, whose mask statistics are
+    /// recorded.</summary>
+    private (DataSplits Splits, ExperimentState Trained, ZooModel Model) Start(WeightSymmetryConfig config, string runId)
+    {
         var splits = data(config.Data);
         var trained = States(config, splits);
         var start = trained.Parent!;
-        using var model = new Realizer(store, data, device).Realize(start);
-        RecordStartingMask(config, runId, model, start);
-        var (resumedFrom, wallSeconds) = TrainingRun.Execute(store, runId, model, (TrainRecipe)trained.Recipe, splits, device,
-            evaluateTrainSet: true, CallbacksFor?.Invoke(runId));
+        var model = new Realizer(store, data, device).Realize(start);
+        try
+        {
+            RecordStartingMask(config, runId, model, start);
+            return (splits, trained, model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>After training: the pruned mask's statistics, the state training ends in, the link, the finish.</summary>
+    private void Finish(WeightSymmetryConfig config, string runId, ZooModel model, ExperimentState trained, double wallSeconds)
+    {
         if (config.Driver is PruneDriver)
         {
             using var dense = new ModelMask();
@@ -114,7 +141,89 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
         store.PutState(trained.Key, trained.ParentKey, Realizer.KindOf(trained.Recipe), trained.ToCanonicalJson(), path);
         store.LinkRunState(runId, trained.Key);
         store.FinishRun(runId, wallSeconds);
-        return resumedFrom;
+    }
+
+    /// <summary>
+    /// Runs (or reuses, or resumes) every config, as <see cref="Run"/> does one by one, except that unfinished runs
+    /// whose models share an MLP layout (<see cref="MlpLayout"/>) and whose data and training settings agree (seeds
+    /// aside) train together, up to <paramref name="batchModels"/> at a time, through a <see cref="BatchedTrainer"/>;
+    /// each is recorded as its own run with the <c>batched</c> flag. Models with dropout or BatchNorm, a prune
+    /// schedule acting after epoch 0, and groups of one train alone. <paramref name="finished"/> hears of each run
+    /// (config index, outcome) as it completes; the outcomes come back in config order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchModels"/> is below 1.</exception>
+    public IReadOnlyList<RunOutcome> RunAll(IReadOnlyList<WeightSymmetryConfig> configs, int batchModels, Action<int, RunOutcome>? finished = null)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        if (batchModels < 1) throw new ArgumentOutOfRangeException(nameof(batchModels), batchModels, $"models per batch must be at least 1, got {batchModels}");
+        foreach (var config in configs) config.Validate();
+        var outcomes = new RunOutcome?[configs.Count];
+        void Done(int index, RunOutcome outcome)
+        {
+            outcomes[index] = outcome;
+            finished?.Invoke(index, outcome);
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var batchable = new List<(int Index, string Key)>();
+        var alone = new List<int>();
+        for (var i = 0; i < configs.Count; i++)
+        {
+            // A repeated config runs once; its repeats find it finished afterwards.
+            var fresh = seen.Add(configs[i].RunId) && store.GetRun(configs[i].RunId) is not { Status: RunStatus.Finished };
+            if (fresh && batchModels > 1 && BatchKey(configs[i]) is { } key) batchable.Add((i, key));
+            else alone.Add(i);
+        }
+        foreach (var group in batchable.GroupBy(b => b.Key, StringComparer.Ordinal))
+            foreach (var chunk in group.Select(b => b.Index).Chunk(batchModels))
+            {
+                if (chunk.Length == 1) Done(chunk[0], Run(configs[chunk[0]]));
+                else foreach (var (index, outcome) in chunk.Zip(RunBatched(chunk.Select(i => configs[i]).ToList()))) Done(index, outcome);
+            }
+        foreach (var i in alone) Done(i, Run(configs[i]));
+        return outcomes.Select(o => o!).ToList();
+    }
+
+    /// <summary>What runs must share to train together (layout, data, training settings), or null when the config
+    /// cannot train batched.</summary>
+    private string? BatchKey(WeightSymmetryConfig config)
+    {
+        if (config.Driver is PruneDriver { Schedule: var schedule, Original: var original } && !original && schedule.Any(s => s.Epoch > 0)) return null;
+        var splits = data(config.Data);
+        using var model = BuildModel(config, splits);
+        return MlpLayout.Of(model, out _) is { } layout
+            ? $"{layout.Signature}|{config.Data}|{CanonicalJson.Serialize(config.Training)}"
+            : null;
+    }
+
+    private IReadOnlyList<RunOutcome> RunBatched(IReadOnlyList<WeightSymmetryConfig> configs)
+    {
+        var runtime = RuntimeInfo.Capture(device) with { Batched = true };
+        var begun = new List<string>();
+        var started = new List<(DataSplits Splits, ExperimentState Trained, ZooModel Model)>();
+        try
+        {
+            foreach (var config in configs)
+            {
+                store.BeginRun(config.RunId, config.Driver.Name, config.ToCanonicalJson(), config.Seed, runtime);
+                begun.Add(config.RunId);
+                started.Add(Start(config, config.RunId));
+            }
+            var results = TrainingRun.ExecuteBatched(store,
+                configs.Select((c, i) => (c.RunId, started[i].Model, (TrainRecipe)started[i].Trained.Recipe)).ToList(),
+                started[0].Splits, device, evaluateTrainSet: true, CallbacksFor);
+            for (var i = 0; i < configs.Count; i++) Finish(configs[i], configs[i].RunId, started[i].Model, started[i].Trained, results[i].WallSeconds);
+            return configs.Select((c, i) => Summarise(c.RunId, reused: false, results[i].ResumedFrom)).ToList();
+        }
+        catch (Exception error)
+        {
+            foreach (var runId in begun)
+                if (store.GetRun(runId) is { Status: not RunStatus.Finished }) store.FailRun(runId, error.Message);
+            throw;
+        }
+        finally
+        {
+            foreach (var s in started) s.Model.Dispose();
+        }
     }
 
     private static ZooModel BuildModel(WeightSymmetryConfig config, DataSplits splits)

@@ -18,6 +18,10 @@ public static class WeightSymmetrySweep
     /// the output layer's 10 neurons must keep at least 2 of their 16 inputs each to cover all 16.</summary>
     public static IReadOnlyList<double> DefaultSparsities { get; } = [0.5, 0.75, 0.875];
 
+    /// <summary>Runs of one architecture trained at once by default (<see cref="WeightSymmetryDriver.RunAll"/>); chosen
+    /// from the throughput curve of <c>bench sweep-batched</c> on a 2-core CPU (bench/README.md).</summary>
+    public const int DefaultBatchModels = 64;
+
     /// <summary>The seeds swept by default (each run's seed is also its mask seed).</summary>
     public static IReadOnlyList<ulong> DefaultSeeds { get; } = [0UL, 1UL];
 
