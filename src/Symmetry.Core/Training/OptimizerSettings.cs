@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Symmetry.Torch.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 
@@ -45,7 +46,8 @@ public abstract record OptimizerSettings
     };
 
     /// <summary>A TorchSharp optimizer over <paramref name="parameters"/> (move the model to its device first:
-    /// <c>to(device)</c> makes new parameters).</summary>
+    /// <c>to(device)</c> makes new parameters): TorchSharp's own, with a step that keeps its scalars alive
+    /// (<see cref="GcSafeAdam"/>).</summary>
     public abstract torch.optim.Optimizer Create(IEnumerable<Parameter> parameters);
 
     /// <summary>Checks every field; the message names the field and the allowed range.</summary>
@@ -89,7 +91,7 @@ public sealed record AdamSettings : AdaptiveMomentSettings
 {
     /// <inheritdoc/>
     public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
-        torch.optim.Adam(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
+        new GcSafeAdam(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
 }
 
 /// <summary>AdamW (Loshchilov &amp; Hutter): decoupled weight decay, as <c>torch.optim.AdamW</c> and Flax's Adam
@@ -98,7 +100,7 @@ public sealed record AdamWSettings : AdaptiveMomentSettings
 {
     /// <inheritdoc/>
     public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
-        torch.optim.AdamW(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
+        new GcSafeAdamW(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
 }
 
 /// <summary>SGD with optional (Nesterov) momentum and L2 weight decay, as <c>torch.optim.SGD</c>.</summary>
@@ -112,7 +114,7 @@ public sealed record SgdSettings : OptimizerSettings
 
     /// <inheritdoc/>
     public override torch.optim.Optimizer Create(IEnumerable<Parameter> parameters) =>
-        torch.optim.SGD(parameters, LearningRate, Momentum, nesterov: Nesterov, weight_decay: WeightDecay);
+        new GcSafeSgd(parameters, LearningRate, Momentum, Nesterov, WeightDecay);
 
     /// <inheritdoc/>
     public override void Validate()
