@@ -55,7 +55,8 @@ public sealed partial class ResultsStore : IDisposable
     /// <see cref="DefaultPath"/>: WAL journal, busy timeout, foreign keys, schema migrated to
     /// <see cref="ResultsSchema.Version"/>.
     /// </summary>
-    /// <exception cref="NotSupportedException">The file was written by a newer version of the library.</exception>
+    /// <exception cref="NotSupportedException">The file was written by a newer version of the library, or holds data a
+    /// migration cannot convert without loss (the message names it).</exception>
     public static ResultsStore Open(string? path = null)
     {
         _ = SqliteReady.Value;
@@ -82,7 +83,7 @@ public sealed partial class ResultsStore : IDisposable
             // WAL + NORMAL: a killed process loses nothing that committed; only a power cut can drop the last commits.
             Pragma(connection, "PRAGMA synchronous = NORMAL");
             Pragma(connection, "PRAGMA foreign_keys = ON");
-            ResultsSchema.Migrate(connection, ResultsSchema.Migrations);
+            ResultsSchema.MigrateToCurrent(connection);
             return new ResultsStore(connection, full);
         }
         catch
