@@ -20,5 +20,6 @@ var root = new RootCommand("symmetry — weight-symmetry experiments on TorchSha
     ExportVerbs.Summary(),
     ExportVerbs.Metrics(),
     ExportVerbs.States(),
+    ReportVerbs.Report(),
 };
 return root.Parse(args).Invoke();

@@ -146,6 +146,7 @@ internal static class RunVerbs
         }
         if (printTable) ResultsTable.Print(WeightSymmetrySweep.Table(results));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configs.Count} run(s) in {clock.Elapsed.TotalSeconds:0.0} s; store {parse.GetValue(Database)}"));
+        if (printTable) ReportVerbs.WriteSweepFigure(parse.GetValue(Database)!, results.Select(r => r.Item2.RunId));
         return 0;
     }
 
@@ -204,14 +205,16 @@ internal static class RunVerbs
                 : throw new ArgumentException($"cannot read pruning schedule '{text}': use epoch:sparsity pairs such as 0:0.5,2:0.8");
         }).ToList();
 
-    /// <summary>Turns configuration mistakes and an unloadable libtorch into a one-line message and exit code 2.</summary>
+    /// <summary>Turns configuration mistakes, an unusable store and an unloadable libtorch into a one-line message and
+    /// exit code 2.</summary>
     internal static int Guarded(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception error) when (error is ArgumentException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
+        // NotSupportedException: a store this version cannot open (newer, or not convertible), a model it cannot analyse.
+        catch (Exception error) when (error is ArgumentException or NotSupportedException or Symmetry.Core.Data.DataFormatException or TorchRuntimeException)
         {
             Console.Error.WriteLine($"error: {OneLine(Plain(error))}");
             return 2;

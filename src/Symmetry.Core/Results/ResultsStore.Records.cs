@@ -192,6 +192,22 @@ public sealed partial class ResultsStore
         r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10),
         System.Numerics.BigInteger.Parse(r.GetString(11), NumberStyles.None, CultureInfo.InvariantCulture), r.GetDouble(12));
 
+    /// <summary>Every recorded metric of every run, by run, step, split and name (one query: what an analysis reads).</summary>
+    public IReadOnlyList<MetricRow> AllMetrics() => Read(tx =>
+    {
+        using var command = Command(tx, "SELECT run_id, step, epoch, split, name, value FROM metrics ORDER BY run_id, step, split, name");
+        return (IReadOnlyList<MetricRow>)Collect(command, r =>
+            new MetricRow(r.GetString(0), r.GetInt64(1), r.GetDouble(2), r.GetString(3), r.GetString(4), ReadDouble(r, 5)));
+    });
+
+    /// <summary>Every best-snapshot metric of every run, by run, criterion and name (one query).</summary>
+    public IReadOnlyList<BestRow> AllBest() => Read(tx =>
+    {
+        using var command = Command(tx, "SELECT run_id, criterion, step, epoch, name, value FROM best ORDER BY run_id, criterion, name");
+        return (IReadOnlyList<BestRow>)Collect(command, r =>
+            new BestRow(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetString(4), ReadDouble(r, 5)));
+    });
+
     /// <summary>The best-snapshot metrics of a run by criterion and name.</summary>
     public IReadOnlyList<BestRow> Best(string runId) => Read(tx =>
     {

@@ -93,6 +93,22 @@ public sealed partial class ResultsStore : IDisposable
         }
     }
 
+    /// <summary>The schema version recorded in the file at <paramref name="path"/>, read without changing it: 0 for an
+    /// SQLite file that is not a results store (or an empty file). Lets a reader refuse a foreign file before
+    /// <see cref="Open"/> would add the schema to it.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="SqliteException">The file is not an SQLite database.</exception>
+    public static int ReadSchemaVersion(string path)
+    {
+        _ = SqliteReady.Value;
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"no results store at {full}", full);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        return ResultsSchema.ReadVersion(connection);
+    }
+
     /// <summary>The schema version recorded in the open store.</summary>
     public int SchemaVersion
     {
