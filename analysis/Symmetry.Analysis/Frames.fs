@@ -67,25 +67,30 @@ module Column =
 module Frames =
 
     /// The configuration keys a sweep varies within one experiment (see `Column.Experiment`).
-    let private sweepKeys = [ [ "seed" ]; [ "maskSeed" ]; [ "driver"; "mask" ]; [ "driver"; "sparsity" ] ]
+    let sweepKeys = set [ "config/seed"; "config/maskSeed"; "config/driver/mask"; "config/driver/sparsity" ]
 
-    /// The experiment key of a run configuration (first 12 hex digits of the SHA-256 of its canonical JSON without
-    /// `sweepKeys`).
-    let experimentOf (configJson: string) : string =
-        match JsonNode.Parse configJson with
-        | :? JsonObject as config ->
-            for path in sweepKeys do
-                let rec remove (node: JsonObject) path =
-                    match path with
-                    | [ last ] -> node.Remove(last: string) |> ignore
-                    | head :: rest ->
-                        match node.[head: string] with
-                        | :? JsonObject as child -> remove child rest
-                        | _ -> ()
-                    | [] -> ()
-                remove config path
-            CanonicalJson.Sha256(CanonicalJson.Canonicalize(config.ToJsonString())).Substring(0, 12)
-        | _ -> CanonicalJson.Sha256(configJson).Substring(0, 12)
+    /// The experiment key of a run from its flattened configuration: the first 12 hex digits of the SHA-256 of its
+    /// leaves other than `sweepKeys`, sorted by key, one `key=value` line each (reals in round-trip form).
+    let experimentOfLeaves (leaves: (string * Leaf) seq) : string =
+        let text =
+            leaves
+            |> Seq.filter (fun (k, _) -> not (sweepKeys.Contains k))
+            |> Seq.sortBy fst
+            |> Seq.map (fun (k, v) ->
+                let value =
+                    match v with
+                    | Leaf.Text t -> "\"" + t + "\""
+                    | Leaf.Integer i -> string i
+                    | Leaf.Big b -> string b
+                    | Leaf.Real r -> r.ToString("R", Globalization.CultureInfo.InvariantCulture)
+                    | Leaf.Flag b -> (if b then "true" else "false")
+                    | Leaf.Null -> "null"
+                k + "=" + value)
+            |> String.concat "\n"
+        CanonicalJson.Sha256(text).Substring(0, 12)
+
+    /// The experiment key of a run configuration (JSON), as in the runs frame's `experiment` column.
+    let experimentOf (configJson: string) = experimentOfLeaves (FlatJson.flatten "config" configJson)
 
     let private maskTypeName (text: string) =
         match Enum.TryParse<MaskType>(text, true) with
@@ -118,10 +123,11 @@ module Frames =
               column "threads" (data.Runs |> Seq.map (fun r -> r.Id, r.Runtime.Threads))
               text "library_version" _.Runtime.LibraryVersion
               text "libtorch_version" _.Runtime.LibTorchVersion
-              text "error" _.Error
-              column Column.Experiment (data.Runs |> Seq.map (fun r -> r.Id, experimentOf r.ConfigJson)) ]
+              text "error" _.Error ]
+        let flattened = data.Runs |> Seq.map (fun r -> r.Id, FlatJson.flatten "config" r.ConfigJson) |> Array.ofSeq
+        let experiment = column Column.Experiment (flattened |> Seq.map (fun (id, leaves) -> id, experimentOfLeaves leaves))
         // Configuration leaves, typed per key over every run.
-        let leaves = data.Runs |> Seq.collect (fun r -> FlatJson.flatten "config" r.ConfigJson |> Seq.map (fun (k, v) -> k, (r.Id, v)))
+        let leaves = flattened |> Seq.collect (fun (id, leaves) -> leaves |> Seq.map (fun (k, v) -> k, (id, v)))
         let config =
             leaves |> Seq.groupBy fst |> Seq.map (fun (key, values) -> key, Columns.ofLeaves (values |> Seq.map snd)) |> List.ofSeq
         let maskType =
@@ -171,7 +177,7 @@ module Frames =
               for (split, name), rows in latest |> Seq.groupBy (fun m -> m.Split, m.Name) do
                   let key = if shared.Contains name then sprintf "final/%s/%s" split name else "final/" + name
                   yield column key (rows |> Seq.map (fun m -> m.RunId, m.Value)) ]
-        Columns.frame ids (basics @ maskType @ config @ maskStats @ best @ final)
+        Columns.frame ids (basics @ [ experiment ] @ maskType @ config @ maskStats @ best @ final)
 
     /// Every metric row, one per (run, step, split, name): columns `run_id`, `step`, `epoch`, `split`, `name`,
     /// `value` (NaN where the store holds NULL), in store order, keyed 0…n−1.

@@ -17,7 +17,7 @@ module Queries =
         | [| t |] when t = typeof<bool> -> typed unbox<bool>
         | _ -> Columns.series values
 
-    /// Mean, sample standard deviation (n − 1; NaN for one row) and count of `value` for each combination of the
+    /// Mean, sample standard deviation (n − 1; NaN, which Deedle shows as missing, for one row) and count of `value` for each combination of the
     /// `groups` columns, sorted by the group values. Rows missing a group value or the value are left out. Columns: the
     /// group columns, `n`, `mean`, `std`.
     let meanStd (groups: string list) (value: string) (frame: Frame<'R, string>) : Frame<int, string> =
@@ -62,19 +62,29 @@ module Queries =
         if accuracy.RowCount = 0 then accuracy
         else
             let log10 = byMaskAndSparsity Column.PropagatedPermutationLog10 runs
-            let key (f: Frame<int, string>) (i: int) =
-                f.GetColumn<string>(Column.Experiment).[i], f.GetColumn<string>(Column.MaskType).[i], f.GetColumn<float>(Column.Sparsity).[i]
-            let log10By = dict [ for i in log10.RowKeys -> key log10 i, (log10.GetColumn<float>("mean").[i], log10.GetColumn<float>("std").[i]) ]
+            // A missing value (a std over one run) reads as NaN, which Deedle shows as missing again.
+            let real (f: Frame<int, string>) (name: string) =
+                let c = f.GetColumn<float> name
+                fun (i: int) -> match c.TryGet i with | v when v.HasValue -> v.Value | _ -> nan
+            let text (f: Frame<int, string>) (name: string) = let c = f.GetColumn<string> name in fun (i: int) -> c.[i]
+            let key (f: Frame<int, string>) =
+                let experiment, maskType, sparsity = text f Column.Experiment, text f Column.MaskType, real f Column.Sparsity
+                fun i -> experiment i, maskType i, sparsity i
+            let log10By =
+                let k, mean, std = key log10, real log10 "mean", real log10 "std"
+                dict [ for i in log10.RowKeys -> k i, (mean i, std i) ]
             let index = accuracy.RowKeys |> Array.ofSeq
             let column name (get: int -> 'V) = name, Columns.series (index |> Seq.map (fun i -> i, get i))
-            let logOf i = match log10By.TryGetValue(key accuracy i) with | true, v -> v | _ -> nan, nan
+            let accuracyKey = key accuracy
+            let logOf i = match log10By.TryGetValue(accuracyKey i) with | true, v -> v | _ -> nan, nan
+            let runsOf = accuracy.GetColumn<int> "n"
             Columns.frame index
-                [ column "experiment" (fun i -> accuracy.GetColumn<string>(Column.Experiment).[i])
-                  column "mask_type" (fun i -> accuracy.GetColumn<string>(Column.MaskType).[i])
-                  column "sparsity" (fun i -> accuracy.GetColumn<float>(Column.Sparsity).[i])
-                  column "runs" (fun i -> accuracy.GetColumn<int>("n").[i])
-                  column "accuracy_mean" (fun i -> accuracy.GetColumn<float>("mean").[i])
-                  column "accuracy_std" (fun i -> accuracy.GetColumn<float>("std").[i])
+                [ column "experiment" (text accuracy Column.Experiment)
+                  column "mask_type" (text accuracy Column.MaskType)
+                  column "sparsity" (real accuracy Column.Sparsity)
+                  column "runs" (fun i -> runsOf.[i])
+                  column "accuracy_mean" (real accuracy "mean")
+                  column "accuracy_std" (real accuracy "std")
                   column "permutation_log10_mean" (logOf >> fst)
                   column "permutation_log10_std" (logOf >> snd) ]
 

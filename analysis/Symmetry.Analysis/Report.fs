@@ -78,9 +78,8 @@ module Report =
         | Result.Ok images -> html, images, None
         | Result.Error reason -> html, [], Some reason
 
-    /// Every family's output for `data`, families without runs left out.
-    let build (data: StoreData) : (Family * FamilyOutput) list =
-        let input = { Data = data; Runs = Frames.runs data }
+    /// Every family's output, families without runs left out.
+    let build (input: AnalysisInput) : (Family * FamilyOutput) list =
         families |> List.map (fun f -> f, f.Build input) |> List.filter (fun (_, o) -> not (o.Figures.IsEmpty && o.Tables.IsEmpty))
 
     let private statusLine (data: StoreData) =
@@ -91,15 +90,23 @@ module Report =
 
     /// Writes the report of `data` into `settings.Directory`: `index.html` (self-contained: plotly.js once, every
     /// figure and table), each figure as `<name>.html` (self-contained) and `<name>.svg`/`.png` (headless Chromium;
-    /// skipped with the reason when there is none), `tables/<name>.csv` and `tables/runs.csv` (the runs frame).
+    /// skipped with the reason when there is none), `tables/<name>.csv` and `tables/runs.csv` (the runs frame). Figure
+    /// files an earlier report left under a family's name are removed first.
     let write (settings: ReportSettings) (data: StoreData) : ReportResult =
         let clock = Stopwatch.StartNew()
-        let outputs = build data
+        // Figures of experiments no longer in the store must not linger beside the new ones: remove the files an
+        // earlier report wrote under the families' names (nothing else in the folder is touched).
+        if Directory.Exists settings.Directory then
+            for family in families do
+                for extension in [ "html"; "svg"; "png" ] do
+                    for stale in Directory.GetFiles(settings.Directory, sprintf "%s-*.%s" family.Name extension) do File.Delete stale
+        let input = { Data = data; Runs = Frames.runs data }
+        let outputs = build input
         let figures = outputs |> List.collect (fun (_, o) -> o.Figures)
         let htmlFiles, images, skipped = writeFigures settings figures
         let tableDir = Path.Combine(settings.Directory, "tables")
         let runsCsv = Path.Combine(tableDir, "runs.csv")
-        AtomicFile.WriteAllText(runsCsv, csv (Some "run_id") (Frames.runs data))
+        AtomicFile.WriteAllText(runsCsv, csv (Some "run_id") input.Runs)
         let tables =
             outputs |> List.collect (fun (_, o) -> o.Tables) |> List.map (fun t ->
                 let path = Path.Combine(tableDir, t.Name + ".csv")

@@ -25,7 +25,7 @@ module WeightSymmetryFigures =
     /// The figure of one experiment from its rows of `Queries.weightSymmetryTable`.
     let figure (runs: Frame<string, string>) (experiment: string) (ids: string array) (table: Frame<int, string>) : ReportFigure =
         let rows = table.RowKeys |> Seq.filter (fun i -> table.GetColumn<string>("experiment").[i] = experiment) |> Array.ofSeq
-        let get (name: string) (i: int) = table.GetColumn<float>(name).[i]
+        let get (name: string) (i: int) = match table.GetColumn<float>(name).TryGet i with | v when v.HasValue -> v.Value | _ -> nan
         let typeOf (i: int) = table.GetColumn<string>("mask_type").[i]
         let types = FamilySupport.ordered (rows |> Seq.map typeOf)
         let seeds = rows |> Array.map (fun i -> table.GetColumn<int>("runs").[i])
