@@ -4,7 +4,7 @@
 #load "tools/WeakGlibcxx.fsx"
 //
 //   dotnet fsi build.fsx <target> [extra args passed through]
-//   targets: setup | build | test | run | symmetry | demo | bench
+//   targets: setup | build | test | run | report | symmetry | demo | bench | pack
 
 open System
 open System.Diagnostics
@@ -21,7 +21,10 @@ let usage () =
            make TorchSharp's native library loadable on Debian 12 (see tools/WeakGlibcxx.fsx)
   build    dotnet build -c Release
   test     setup + build + run the property tests; prints "N passed, N failed"  (args -> dotnet test)
-  run      setup + build + the main job: `symmetry sweep` (args -> sweep), a small weight-symmetry sweep
+  run      setup + build + the main job: `symmetry sweep` (args -> sweep), a small weight-symmetry sweep, its table
+           and its figure (results/report/sweep.html, .svg, .png)
+  report   setup + build + `symmetry report` (args -> report): every table and figure of the store in
+           results/report/ with an index.html
   symmetry setup + build + the symmetry tool with your arguments, e.g. `symmetry run shuffled-mask --help`
   demo     setup + build + dotnet fsi src/Symmetry.Scripts/demo.fsx (smoke demo) (args -> demo.fsx)
   bench    setup + build + run bench/Symmetry.Bench                              (args -> bench)
@@ -61,9 +64,10 @@ let env name = Environment.GetEnvironmentVariable name |> Option.ofObj |> Option
 
 // ---------------------------------------------------------------- setup
 
-// The data set of the main job, the benchmark peers (PyTorch 1.13, scipy) and a SLURM to test sweeps on (slurm-wlm,
+// The data set of the main job, the benchmark peers (PyTorch 1.13, scipy), headless Chromium, which draws the
+// report's static SVG/PNG figures with the plotly.js inside Plotly.NET, and a SLURM to test sweeps on (slurm-wlm,
 // munge). libtorch itself comes from NuGet.
-let debianPackages = [ "dataset-fashion-mnist"; "python3-torch"; "python3-scipy"; "slurm-wlm"; "munge" ]
+let debianPackages = [ "dataset-fashion-mnist"; "python3-torch"; "python3-scipy"; "chromium"; "slurm-wlm"; "munge" ]
 
 // "install ok unpacked" (mid-install) counts as missing: only a configured package is usable.
 let isInstalled pkg = query "dpkg-query" [ "-W"; "-f=${Status}"; pkg ] = Some "install ok installed"
@@ -208,6 +212,7 @@ let main (argv: string list) =
         | "build" :: _ -> build (); 0
         | "test" :: extra -> test extra; 0
         | "run" :: extra -> symmetry ("sweep" :: extra); 0
+        | "report" :: extra -> symmetry ("report" :: extra); 0
         | "symmetry" :: extra -> symmetry extra; 0
         | "demo" :: extra -> demo extra; 0
         | "bench" :: extra -> bench extra; 0

@@ -73,7 +73,7 @@ internal static class SweepBatched
             foreach (var seed in seeds)
             {
                 using var init = Generators.ForPurpose(seed, "init");
-                var model = ModelZoo.Create("mnist-fc", ModelConfig.Mnist with { Widths = [16, 16, 16, 16, 16, 16] }, init);
+                var model = ModelZoo.Create("mnist-fc", new MlpConfig { Widths = [16, 16, 16, 16, 16, 16] }, init);
                 using (var mask = ModelMasks.Create(model, MaskType.Random, Sparsity, seed, excludeOutputLayer: true)) model.SetMask(mask);
                 var optimizer = Optimizer.Create(model.parameters());
                 var trainer = new Trainer(model, optimizer, new LoaderData(splits, Batch, seed),

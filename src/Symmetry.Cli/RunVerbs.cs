@@ -155,6 +155,7 @@ internal static class RunVerbs
         var results = configs.Zip(outcomes).ToList();
         if (printTable) ResultsTable.Print(WeightSymmetrySweep.Table(results));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{configs.Count} run(s) in {clock.Elapsed.TotalSeconds:0.0} s; store {parse.GetValue(Database)}"));
+        if (printTable) ReportVerbs.WriteSweepFigure(parse.GetValue(Database)!, results.Select(r => r.Item2.RunId));
         return 0;
     }
 

@@ -27,6 +27,7 @@ public static class SymmetryTool
             RunVerbs.Sweep(),
             ClusterVerbs.Merge(),
             ClusterVerbs.Status(),
+            ReportVerbs.Report(),
             ExportVerbs.Summary(),
             ExportVerbs.Metrics(),
             ExportVerbs.States(),

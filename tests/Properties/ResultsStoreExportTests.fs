@@ -22,9 +22,11 @@ let private syntheticStore (dir: TempDir) =
     let store = ResultsStore.Open(dir.File "s.db")
     let config = """{"model":{"name":"MNIST_FC","widths":[300,100]},"lr":0.01,"seed":42,"huge":18446744073709551615,"bn":false,"note":null}"""
     store.BeginRun("run-a", "shuffled_mask", config, 42UL, runtime) |> ignore
-    store.RecordMaskStats("run-a", MaskStage.Mask, "", textValues [ "sparsity", "0.9"; "permutations", bigPermutations; "permutation_log10", "79.92"; "unique_neurons", "96" ])
-    store.RecordMaskStats("run-a", MaskStage.Mask, "layers.0.weight", textValues [ "sparsity", "0.8" ])
-    store.RecordMaskStats("run-a", MaskStage.Propagated, "", textValues [ "unique_neurons", "90"; "kind", "per-neuron" ])
+    // Model totals: sparsity (800 + 1000) / 2000 = 0.9, unique neurons 10 + 86 = 96, permutations the hidden layer's.
+    store.RecordMaskStats("run-a", MaskStage.Mask,
+        modelStats [ layerStats "layers.0.weight" true 1000L 800L 10L 0L 10L 10L 1L (Numerics.BigInteger.Parse bigPermutations)
+                     layerStats "layers.1.weight" false 1000L 1000L 100L 4L 86L 96L 86L 1I ])
+    store.RecordMaskStats("run-a", MaskStage.Propagated, modelStats [ layerStats "layers.0.weight" true 1000L 800L 100L 10L 90L 90L 90L 1I ])
     for step, epoch, acc, loss in [ 100L, 1.0, 0.8, 0.5; 200L, 2.0, 0.9, 0.3; 300L, 3.0, 0.85, 0.2 ] do
         store.RecordMetrics("run-a", step, epoch, "eval", metricValues [ "test_accuracy", acc; "train_loss", loss ])
     store.RecordMetrics("run-a", 300L, 3.0, "eval", metricValues [ "grad", infinity; "odd", nan ])
@@ -32,7 +34,7 @@ let private syntheticStore (dir: TempDir) =
     store.RecordBest("run-a", BestCriterion.TrainLoss, 300L, 3.0, metricValues [ "test_accuracy", 0.85; "train_loss", 0.2 ])
     store.FinishRun("run-a", 61.5)
     store.BeginRun("run-b", "shuffled_mask", """{"lr":0.1}""", 7UL, runtime) |> ignore
-    store.RecordMaskStats("run-b", MaskStage.Mask, "", textValues [ "permutations", "1" ])
+    store.RecordMaskStats("run-b", MaskStage.Mask, modelStats [ layerStats "w" true 4L 0L 2L 0L 2L 2L 2L 1I ])
     store
 
 [<Test>]
@@ -71,11 +73,14 @@ let ``the JSON summary holds flat keys with the original names and typed values`
     Assert.That(text "final/grad", Is.EqualTo "Infinity")
     Assert.That(kind "final/odd", Is.EqualTo JsonValueKind.Null)
     Assert.That(number "mask/sparsity", Is.EqualTo 0.9)
-    Assert.That(number "mask/permutation_log10", Is.EqualTo 79.92)
+    // 8388000…0001 = 8.388 × 10^79 + 1: log10 of it plus one is 79 + log10 8.388.
+    Assert.That(number "mask/permutation_log10", Is.EqualTo(79.0 + Math.Log10 8.388).Within(1e-12))
     Assert.That(text "mask/permutations", Is.EqualTo bigPermutations)
+    Assert.That((a.GetProperty "mask/permutation_digits").GetInt64(), Is.EqualTo(int64 bigPermutations.Length))
     Assert.That((a.GetProperty "mask/unique_neurons").GetInt64(), Is.EqualTo 96L)
+    Assert.That((a.GetProperty "mask/weights").GetInt64(), Is.EqualTo 2000L)
     Assert.That((a.GetProperty "propagated_mask/unique_neurons").GetInt64(), Is.EqualTo 90L)
-    Assert.That(text "propagated_mask/kind", Is.EqualTo "per-neuron")
+    Assert.That(number "propagated_mask/sparsity", Is.EqualTo 0.8)
     Assert.That(a.TryGetProperty("mask/layers.0.weight/sparsity") |> fst, Is.False, "per-layer statistics stay out")
     let b = doc.RootElement.GetProperty "run-b"
     Assert.That((b.GetProperty "status").GetString(), Is.EqualTo "running")

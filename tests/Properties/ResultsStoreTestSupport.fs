@@ -51,8 +51,15 @@ let count (connection: SqliteConnection) (sql: string) = Convert.ToInt64(scalar 
 
 /// (name, value) pairs as the store takes them.
 let metricValues (xs: (string * float) list) = xs |> List.map (fun (n, v) -> struct (n, v))
-/// (key, text) pairs as the store takes them.
-let textValues (xs: (string * string) list) = xs |> List.map (fun (k, v) -> struct (k, v))
+
+/// One layer's mask statistics with the given counts, no model needed (shape: units × weights/units).
+let layerStats (name: string) (hidden: bool) (weights: int64) (zeros: int64) (units: int64) (zeroed: int64) (unique: int64)
+               (surviving: int64) (groups: int64) (permutations: System.Numerics.BigInteger) =
+    Symmetry.Core.Masks.LayerMaskStatistics(
+        name, [| units; weights / units |], true, hidden, weights, zeros, units, zeroed, unique, surviving, groups, permutations)
+
+/// Model statistics over the given layers.
+let modelStats (layers: Symmetry.Core.Masks.LayerMaskStatistics list) = Symmetry.Core.Masks.MaskStatistics.FromLayers layers
 
 /// Equality with an F# list (NUnit compares collections element by element).
 let equalList (xs: 'T list) = Is.EqualTo(box xs)

@@ -72,6 +72,85 @@ let ``a store written at schema 1 opens migrated: its runs kept, a run can be li
     Assert.That(store.RunState "old", Is.EqualTo "k")
     throws<InvalidOperationException> (fun () -> store.LinkRunState("old", "other")) |> ignore
 
+/// A store at schema 2 holding run `id` (finished) and `rows` of the key/value mask_stats table of schemas 1–2.
+let private schema2Store (path: string) (id: string) (rows: (string * string * string * string) list) =
+    use c = rawConnection path
+    ResultsSchema.Migrate(c, [| ResultsSchema.Migrations.[0]; ResultsSchema.Migrations.[1] |]) |> ignore
+    execute c ("INSERT INTO runs (id, kind, config_json, seed, status, created_at, started_at) " +
+               $"VALUES ('{id}', 'shuffled-mask', '{{}}', 1, 'finished', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')")
+    for stage, layer, key, value in rows do
+        use insert = c.CreateCommand()
+        insert.CommandText <- "INSERT INTO mask_stats (run_id, stage, layer, key, value) VALUES ($r, $s, $l, $k, $v)"
+        for name, v in [ "$r", id; "$s", stage; "$l", layer; "$k", key; "$v", value ] do insert.Parameters.AddWithValue(name, v) |> ignore
+        insert.ExecuteNonQuery() |> ignore
+
+/// The key/value rows schema 2 held for `stats`, written as the library wrote them then: the model totals of
+/// MaskStatistics.ToFlat, doubles as round-trip text, the rest as invariant text.
+let private oldTextRows stage (stats: Symmetry.Core.Masks.MaskStatistics) =
+    [ for KeyValue(key, value) in stats.ToFlat() ->
+          let text =
+              match value with
+              | :? float as d -> d.ToString("R", Globalization.CultureInfo.InvariantCulture)
+              | v -> must (Convert.ToString(v, Globalization.CultureInfo.InvariantCulture))
+          stage, "", key, text ]
+
+let private genLayerStats (name: string) =
+    gen {
+        let! weights = Gen.choose (1, 1_000_000)
+        let! zeros = Gen.choose (0, weights)
+        let! units = Gen.choose (1, 1000)
+        let! counts = Gen.listOfLength 4 (Gen.choose (0, units))
+        let! factorials = Gen.listOf (Gen.choose (0, 120))
+        let permutations = factorials |> List.fold (fun p n -> p * Symmetry.Core.Masks.MaskStatistics.Factorial(int64 n)) 1I
+        return layerStats name true (int64 weights) (int64 zeros) (int64 units) (int64 counts.[0]) (int64 counts.[1])
+                   (int64 counts.[2]) (int64 counts.[3]) permutations
+    }
+
+[<Property(MaxTest = 25)>]
+let ``a schema-2 store's key/value mask statistics migrate to exactly the typed values they were written from`` () =
+    let genStats =
+        Gen.choose (1, 4)
+        |> Gen.bind (fun n -> Gen.sequenceToList [ for i in 0 .. n - 1 -> genLayerStats $"layers.{i}.weight" ])
+        |> Gen.map modelStats
+    Prop.forAll (arb (Gen.zip genStats genStats)) (fun (drawn, propagated) ->
+        use dir = new TempDir()
+        let path = dir.File "v2.db"
+        schema2Store path "old" (oldTextRows MaskStage.Mask drawn @ oldTextRows MaskStage.Propagated propagated)
+        use store = ResultsStore.Open path
+        let rows = store.MaskStats "old" |> List.ofSeq
+        let matches (s: Symmetry.Core.Masks.MaskStatistics) (row: MaskStatRow) =
+            row.IsModel && row.Weights = s.Weights && row.Zeros = s.Zeros && row.Sparsity = s.Sparsity
+            && row.TotalNeurons = s.TotalNeurons && row.ZeroedNeurons = s.ZeroedNeurons && row.UniqueNeurons = s.UniqueNeurons
+            && row.SurvivingNeurons = s.SurvivingNeurons && row.PermutationGroups = s.PermutationGroups
+            && row.Permutations = s.Permutations && row.PermutationLog10 = s.PermutationLog10
+        store.SchemaVersion = ResultsSchema.Version
+        && rows.Length = 2
+        && matches drawn (rows |> List.find (fun r -> r.Stage = MaskStage.Mask))
+        && matches propagated (rows |> List.find (fun r -> r.Stage = MaskStage.Propagated)))
+
+[<Test>]
+let ``a schema-2 store whose mask statistics cannot be typed without loss is refused, named and left unchanged`` () =
+    let complete = oldTextRows MaskStage.Mask (modelStats [ layerStats "w" true 10L 5L 2L 0L 2L 2L 1L 2I ])
+    let without key = complete |> List.filter (fun (_, _, k, _) -> k <> key)
+    let replacing key value = complete |> List.map (fun (s, l, k, v) -> s, l, k, (if k = key then value else v))
+    for rows, expected in
+        [ without "weights", "lack 'weights'"
+          complete @ [ MaskStage.Mask, "", "kind", "per-neuron" ], "unknown statistic 'kind'"
+          replacing "zeros" "5.5", "'5.5' for zeros"
+          replacing "permutations" "-2", "'-2' for permutations"
+          replacing "permutation_log10" "many", "'many' for permutation_log10"
+          replacing "sparsity" "0.25", "sparsity 0.25, which is not zeros / weights" ] do
+        use dir = new TempDir()
+        let path = dir.File "v2.db"
+        schema2Store path "old-run" rows
+        let e = throws<NotSupportedException> (fun () -> ResultsStore.Open path |> ignore)
+        Assert.That(e.Message, Does.Contain expected)
+        Assert.That(e.Message, Does.Contain "run 'old-run'")
+        Assert.That(e.Message, Does.Contain "schema version 4")
+        use c = rawConnection path
+        Assert.That(ResultsSchema.ReadVersion c, Is.EqualTo 2, "nothing migrated")
+        Assert.That(count c "SELECT count(*) FROM mask_stats", Is.EqualTo(int64 rows.Length), "the old rows are kept")
+
 let private m1 = "CREATE TABLE t1 (x INTEGER); INSERT INTO t1 VALUES (7);"
 let private m2 = "CREATE TABLE t2 (y TEXT); INSERT INTO t2 SELECT 'from ' || x FROM t1;"
 
@@ -227,13 +306,47 @@ let ``recording the same evaluation twice leaves one row per metric, with the la
     Assert.That((find 100L "eval" "test_loss").Value, Is.EqualTo 1.25)
     Assert.That((find 100L "train" "test_loss").Value, Is.EqualTo 9.0)
     Assert.That(Double.IsNaN (find 200L "eval" "test_accuracy").Value, Is.True)
-    store.RecordMaskStats("r", MaskStage.Mask, "", textValues [ "sparsity", "0.5"; "total_neurons", "10" ])
-    store.RecordMaskStats("r", MaskStage.Mask, "", textValues [ "sparsity", "0.75" ])
-    store.RecordMaskStats("r", MaskStage.Mask, "layers.0.weight", textValues [ "sparsity", "0.25" ])
-    let stats = store.MaskStats "r" |> List.ofSeq
-    Assert.That(stats.Length, Is.EqualTo 3)
-    Assert.That((stats |> List.find (fun s -> s.Layer = "" && s.Key = "sparsity")).Value, Is.EqualTo "0.75")
-    throws<ArgumentException> (fun () -> store.RecordMaskStats("r", "masks", "", textValues [ "a", "1" ])) |> ignore
+
+[<Test>]
+let ``mask statistics are typed rows per layer and for the model; recording a stage again replaces all its rows`` () =
+    use dir = new TempDir()
+    use store = ResultsStore.Open(dir.File "s.db")
+    begin' store "r" |> ignore
+    let first =
+        modelStats [ layerStats "a.weight" true 40L 10L 4L 0L 4L 4L 4L 24I
+                     layerStats "b.weight" true 40L 30L 10L 2L 7L 8L 8L 1I
+                     layerStats "c.weight" false 20L 5L 2L 0L 2L 2L 2L 1I ]
+    let second = modelStats [ layerStats "a.weight" true 40L 20L 4L 1L 3L 3L 2L 2I ]
+    store.RecordMaskStats("r", MaskStage.Mask, first)
+    store.RecordMaskStats("r", MaskStage.Propagated, first)
+    store.RecordMaskStats("r", MaskStage.Mask, second)
+    let rows = store.MaskStats "r" |> List.ofSeq
+    let at stage = rows |> List.filter (fun s -> s.Stage = stage) |> List.map (fun s -> s.Layer)
+    Assert.That(at MaskStage.Mask, equalList [ ""; "a.weight" ], "the second record replaced the first")
+    Assert.That(at MaskStage.Propagated, equalList [ ""; "a.weight"; "b.weight"; "c.weight" ])
+    let model = rows |> List.find (fun s -> s.Stage = MaskStage.Propagated && s.IsModel)
+    // Model totals by hand: weights and zeros over the masked layers, neuron counts summed, permutations multiplied.
+    Assert.That((model.Weights, model.Zeros, model.Sparsity), Is.EqualTo((100L, 45L, 0.45)))
+    Assert.That((model.TotalNeurons, model.ZeroedNeurons, model.UniqueNeurons, model.SurvivingNeurons, model.PermutationGroups),
+                Is.EqualTo((16L, 2L, 13L, 14L, 14L)))
+    Assert.That(model.Permutations, Is.EqualTo 24I)
+    Assert.That(model.PermutationLog10, Is.EqualTo(Math.Log10 25.0).Within(1e-15))
+    let b = rows |> List.find (fun s -> s.Stage = MaskStage.Propagated && s.Layer = "b.weight")
+    Assert.That((b.Weights, b.Zeros, b.Sparsity, b.ZeroedNeurons), Is.EqualTo((40L, 30L, 0.75, 2L)))
+    throws<ArgumentException> (fun () -> store.RecordMaskStats("r", "masks", first)) |> ignore
+    store.FinishRun("r", 1.0)
+    throws<InvalidOperationException> (fun () -> store.RecordMaskStats("r", MaskStage.Mask, first)) |> ignore
+
+[<Property(MaxTest = 30)>]
+let ``an exact permutation count of any size survives the store`` () =
+    // Products of factorials, as the statistics make them: up to hundreds of digits.
+    let genCount = Gen.listOf (Gen.choose (0, 60)) |> Gen.map (List.fold (fun p n -> p * Symmetry.Core.Masks.MaskStatistics.Factorial(int64 n)) 1I)
+    Prop.forAll (arb genCount) (fun count ->
+        use dir = new TempDir()
+        use store = ResultsStore.Open(dir.File "s.db")
+        begin' store "r" |> ignore
+        store.RecordMaskStats("r", MaskStage.Mask, modelStats [ layerStats "w" true 4L 0L 2L 0L 2L 2L 1L count ])
+        store.MaskStats "r" |> Seq.forall (fun s -> s.Permutations = count))
 
 [<Test>]
 let ``a new best snapshot replaces the previous one for its criterion only`` () =

@@ -138,6 +138,14 @@ public sealed class MaskStatistics
         return Compute(ChainMasks.Read(model, dense));
     }
 
+    /// <summary>The model statistics of already computed layers (in chain order): totals as <see cref="Compute(torch.nn.Module, ModelMask?)"/>
+    /// forms them. For statistics computed elsewhere or read back, and for tests that need no model.</summary>
+    public static MaskStatistics FromLayers(IEnumerable<LayerMaskStatistics> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        return new MaskStatistics([.. layers]);
+    }
+
     internal static MaskStatistics Compute(ChainMasks chain)
     {
         var layers = new List<LayerMaskStatistics>(chain.Count);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Reflection;
 using Symmetry.Torch;
 using TorchSharp;
@@ -92,13 +93,50 @@ public sealed record RunRecord(
 /// <param name="Value">Value (NaN is stored as SQL NULL and read back as NaN).</param>
 public sealed record MetricRow(string RunId, long Step, double Epoch, string Split, string Name, double Value);
 
-/// <summary>One mask statistic.</summary>
+/// <summary>The mask statistics of one layer (or of the whole model) of a run at one stage, as stored (see
+/// <see cref="Masks.MaskStatistics"/> for what each count means).</summary>
 /// <param name="RunId">Run id.</param>
-/// <param name="Stage"><c>mask</c> or <c>propagated_mask</c>.</param>
-/// <param name="Layer">Layer name, or <c>""</c> for the whole model.</param>
-/// <param name="Key">Statistic name, e.g. <c>sparsity</c>.</param>
-/// <param name="Value">Value as invariant text (big integers exact).</param>
-public sealed record MaskStatRow(string RunId, string Stage, string Layer, string Key, string Value);
+/// <param name="Stage"><see cref="MaskStage.Mask"/> or <see cref="MaskStage.Propagated"/>.</param>
+/// <param name="Layer">The layer's weight name, or <c>""</c> for the whole model.</param>
+/// <param name="Weights">Weights (the model row: of the masked layers).</param>
+/// <param name="Zeros">Masked (zero) weights.</param>
+/// <param name="Sparsity">Zeros / weights (0 without weights).</param>
+/// <param name="TotalNeurons">Neurons.</param>
+/// <param name="ZeroedNeurons">Neurons with an all-zero incoming row.</param>
+/// <param name="UniqueNeurons">Distinct incoming rows among the other neurons.</param>
+/// <param name="SurvivingNeurons">Neurons that take part in the permutation count.</param>
+/// <param name="PermutationGroups">Classes of surviving neurons with equal patterns.</param>
+/// <param name="Permutations">The exact number of neuron permutations the mask still allows.</param>
+/// <param name="PermutationLog10">log10(<paramref name="Permutations"/> + 1).</param>
+public sealed record MaskStatRow(
+    string RunId, string Stage, string Layer, long Weights, long Zeros, double Sparsity, long TotalNeurons,
+    long ZeroedNeurons, long UniqueNeurons, long SurvivingNeurons, long PermutationGroups, BigInteger Permutations,
+    double PermutationLog10)
+{
+    /// <summary>True for the whole-model row.</summary>
+    public bool IsModel => Layer.Length == 0;
+
+    /// <summary>Decimal digits of <see cref="Permutations"/>.</summary>
+    public int PermutationDigits => Masks.MaskStatistics.Digits(Permutations);
+
+    /// <summary>The statistics under the keys of <see cref="Masks.MaskStatistics.ToFlat"/>, in key order: counts as
+    /// <see cref="long"/>, <c>permutations</c> as an exact <see cref="BigInteger"/>, ratios and logarithms as
+    /// <see cref="double"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, object>> ToFlat() =>
+    [
+        new("permutation_digits", (long)PermutationDigits),
+        new("permutation_groups", PermutationGroups),
+        new("permutation_log10", PermutationLog10),
+        new("permutations", Permutations),
+        new("sparsity", Sparsity),
+        new("surviving_neurons", SurvivingNeurons),
+        new("total_neurons", TotalNeurons),
+        new("unique_neurons", UniqueNeurons),
+        new("weights", Weights),
+        new("zeroed_neurons", ZeroedNeurons),
+        new("zeros", Zeros),
+    ];
+}
 
 /// <summary>One metric of a best snapshot.</summary>
 /// <param name="RunId">Run id.</param>

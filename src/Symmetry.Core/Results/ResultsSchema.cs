@@ -89,6 +89,48 @@ public static class ResultsSchema
         """,
         // 3: whether a run was trained batched with others of its architecture (otherwise indistinguishable).
         "ALTER TABLE runs ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;",
+        // 4: typed mask statistics, one row per (run, stage, layer); layer '' is the whole model. The exact permutation
+        // count exceeds 64 bits, so it is decimal text. Old key/value rows are pivoted (MaskStatsMigration checks first
+        // that every group is complete and numeric, so nothing is lost); sparsity is recomputed as zeros / weights,
+        // which is how it was computed before it was written as text.
+        """
+        CREATE TABLE mask_stats_typed (
+            run_id             TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            stage              TEXT NOT NULL CHECK (stage IN ('mask', 'propagated_mask')),
+            layer              TEXT NOT NULL,
+            weights            INTEGER NOT NULL CHECK (weights >= 0),
+            zeros              INTEGER NOT NULL CHECK (zeros >= 0),
+            sparsity           REAL NOT NULL,
+            total_neurons      INTEGER NOT NULL CHECK (total_neurons >= 0),
+            zeroed_neurons     INTEGER NOT NULL CHECK (zeroed_neurons >= 0),
+            unique_neurons     INTEGER NOT NULL CHECK (unique_neurons >= 0),
+            surviving_neurons  INTEGER NOT NULL CHECK (surviving_neurons >= 0),
+            permutation_groups INTEGER NOT NULL CHECK (permutation_groups >= 0),
+            permutations       TEXT NOT NULL CHECK (permutations <> '' AND permutations NOT GLOB '*[^0-9]*'),
+            permutation_log10  REAL NOT NULL,
+            PRIMARY KEY (run_id, stage, layer)
+        );
+        INSERT INTO mask_stats_typed
+        SELECT run_id, stage, layer, weights, zeros,
+               CASE WHEN weights = 0 THEN 0.0 ELSE CAST(zeros AS REAL) / weights END,
+               total_neurons, zeroed_neurons, unique_neurons, surviving_neurons, permutation_groups, permutations,
+               permutation_log10
+        FROM (
+            SELECT run_id, stage, layer,
+                   CAST(max(CASE WHEN key = 'weights' THEN value END) AS INTEGER) AS weights,
+                   CAST(max(CASE WHEN key = 'zeros' THEN value END) AS INTEGER) AS zeros,
+                   CAST(max(CASE WHEN key = 'total_neurons' THEN value END) AS INTEGER) AS total_neurons,
+                   CAST(max(CASE WHEN key = 'zeroed_neurons' THEN value END) AS INTEGER) AS zeroed_neurons,
+                   CAST(max(CASE WHEN key = 'unique_neurons' THEN value END) AS INTEGER) AS unique_neurons,
+                   CAST(max(CASE WHEN key = 'surviving_neurons' THEN value END) AS INTEGER) AS surviving_neurons,
+                   CAST(max(CASE WHEN key = 'permutation_groups' THEN value END) AS INTEGER) AS permutation_groups,
+                   max(CASE WHEN key = 'permutations' THEN value END) AS permutations,
+                   CAST(max(CASE WHEN key = 'permutation_log10' THEN value END) AS REAL) AS permutation_log10
+            FROM mask_stats GROUP BY run_id, stage, layer
+        );
+        DROP TABLE mask_stats;
+        ALTER TABLE mask_stats_typed RENAME TO mask_stats;
+        """,
     ];
 
     /// <summary>The schema version this library writes: the number of <see cref="Migrations"/>.</summary>
@@ -102,7 +144,26 @@ public static class ResultsSchema
     /// <returns>The version the database had before.</returns>
     /// <exception cref="NotSupportedException">The database has a newer version than <paramref name="migrations"/>
     /// knows (written by a newer library); nothing is changed.</exception>
-    public static int Migrate(SqliteConnection connection, IReadOnlyList<string> migrations)
+    public static int Migrate(SqliteConnection connection, IReadOnlyList<string> migrations) =>
+        Migrate(connection, migrations, NoChecks);
+
+    /// <summary>Brings the store behind <paramref name="connection"/> to <see cref="Version"/> with
+    /// <see cref="Migrations"/>, first checking that each migration it applies can keep the data it converts.</summary>
+    /// <returns>The version the database had before.</returns>
+    /// <exception cref="NotSupportedException">The store is newer than this library, or holds data a migration cannot
+    /// convert without loss (the message names it); nothing is changed.</exception>
+    public static int MigrateToCurrent(SqliteConnection connection) => Migrate(connection, Migrations, Refusals);
+
+    /// <summary>Checks run before the library's own migrations (by target version): each returns null when the
+    /// migration can proceed, else what stops it.</summary>
+    private static readonly IReadOnlyDictionary<int, Func<SqliteConnection, SqliteTransaction, string?>> Refusals =
+        new Dictionary<int, Func<SqliteConnection, SqliteTransaction, string?>> { [4] = MaskStatsMigration.Refusal };
+
+    private static readonly IReadOnlyDictionary<int, Func<SqliteConnection, SqliteTransaction, string?>> NoChecks =
+        new Dictionary<int, Func<SqliteConnection, SqliteTransaction, string?>>();
+
+    private static int Migrate(SqliteConnection connection, IReadOnlyList<string> migrations,
+        IReadOnlyDictionary<int, Func<SqliteConnection, SqliteTransaction, string?>> refusals)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         Execute(connection, transaction,
@@ -115,6 +176,11 @@ public static class ResultsSchema
                 "or a different results file.");
         for (var version = current + 1; version <= migrations.Count; version++)
         {
+            if (refusals.TryGetValue(version, out var refusal) && refusal(connection, transaction) is { } reason)
+                throw new NotSupportedException(
+                    $"results store '{connection.DataSource}' cannot be migrated to schema version {version}: {reason}. " +
+                    "Open it with the Symmetry version that wrote it and export what you need (symmetry summary), " +
+                    "or use a different results file.");
             try
             {
                 Execute(connection, transaction, migrations[version - 1]);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Symmetry.Core.Masks;
 using Symmetry.Core.Training;
 
 namespace Symmetry.Core.Results;
@@ -37,26 +39,51 @@ public sealed partial class ResultsStore
         RecordMetrics(runId, metrics.Step, metrics.Epoch, split, metrics.Flatten());
 
     /// <summary>
-    /// Records mask statistics of a running run: <paramref name="stage"/> is <see cref="MaskStage.Mask"/> or
-    /// <see cref="MaskStage.Propagated"/>, <paramref name="layer"/> a parameter name or <c>""</c> for the whole model.
-    /// Values are invariant text (numbers round-trip formatted; big integers exact). Same keys are replaced.
+    /// Records the mask statistics of a running run at <paramref name="stage"/> (<see cref="MaskStage.Mask"/> or
+    /// <see cref="MaskStage.Propagated"/>): one row for the whole model (layer <c>""</c>) and one per layer, typed, the
+    /// permutation count exact. Replaces every row the run had at that stage.
     /// </summary>
-    public void RecordMaskStats(string runId, string stage, string layer, IEnumerable<(string Key, string Value)> values)
+    /// <exception cref="KeyNotFoundException">No such run.</exception>
+    /// <exception cref="InvalidOperationException">The run is not running.</exception>
+    public void RecordMaskStats(string runId, string stage, MaskStatistics statistics)
     {
         if (stage is not (MaskStage.Mask or MaskStage.Propagated))
             throw new ArgumentException($"mask stage must be '{MaskStage.Mask}' or '{MaskStage.Propagated}', not '{stage}'", nameof(stage));
-        ArgumentNullException.ThrowIfNull(layer);
-        var rows = values.ToList();
+        ArgumentNullException.ThrowIfNull(statistics);
+        var s = statistics;
+        var rows = new List<(string Layer, long Weights, long Zeros, double Sparsity, long Total, long Zeroed, long Unique,
+            long Surviving, long Groups, System.Numerics.BigInteger Permutations, double Log10)>
+        {
+            ("", s.Weights, s.Zeros, s.Sparsity, s.TotalNeurons, s.ZeroedNeurons, s.UniqueNeurons, s.SurvivingNeurons,
+                s.PermutationGroups, s.Permutations, s.PermutationLog10),
+        };
+        rows.AddRange(s.Layers.Select(l => (l.Name, l.Weights, l.Zeros, l.Sparsity, l.TotalNeurons, l.ZeroedNeurons,
+            l.UniqueNeurons, l.SurvivingNeurons, l.PermutationGroups, l.Permutations, l.PermutationLog10)));
         Write(tx =>
         {
             RequireRunning(tx, runId, "record mask statistics");
+            using (var clear = Command(tx, "DELETE FROM mask_stats WHERE run_id = $run AND stage = $stage", ("$run", runId), ("$stage", stage)))
+                clear.ExecuteNonQuery();
             using var insert = Command(tx,
-                "INSERT OR REPLACE INTO mask_stats (run_id, stage, layer, key, value) VALUES ($run, $stage, $layer, $key, $value)",
-                ("$run", runId), ("$stage", stage), ("$layer", layer), ("$key", ""), ("$value", ""));
-            foreach (var (key, value) in rows)
+                "INSERT INTO mask_stats (run_id, stage, layer, weights, zeros, sparsity, total_neurons, zeroed_neurons, " +
+                "unique_neurons, surviving_neurons, permutation_groups, permutations, permutation_log10) VALUES " +
+                "($run, $stage, $layer, $weights, $zeros, $sparsity, $total, $zeroed, $unique, $surviving, $groups, $permutations, $log10)",
+                ("$run", runId), ("$stage", stage), ("$layer", ""), ("$weights", 0L), ("$zeros", 0L), ("$sparsity", 0.0),
+                ("$total", 0L), ("$zeroed", 0L), ("$unique", 0L), ("$surviving", 0L), ("$groups", 0L), ("$permutations", ""),
+                ("$log10", 0.0));
+            foreach (var row in rows)
             {
-                insert.Parameters["$key"].Value = key;
-                insert.Parameters["$value"].Value = value;
+                insert.Parameters["$layer"].Value = row.Layer;
+                insert.Parameters["$weights"].Value = row.Weights;
+                insert.Parameters["$zeros"].Value = row.Zeros;
+                insert.Parameters["$sparsity"].Value = row.Sparsity;
+                insert.Parameters["$total"].Value = row.Total;
+                insert.Parameters["$zeroed"].Value = row.Zeroed;
+                insert.Parameters["$unique"].Value = row.Unique;
+                insert.Parameters["$surviving"].Value = row.Surviving;
+                insert.Parameters["$groups"].Value = row.Groups;
+                insert.Parameters["$permutations"].Value = row.Permutations.ToString(CultureInfo.InvariantCulture);
+                insert.Parameters["$log10"].Value = row.Log10;
                 insert.ExecuteNonQuery();
             }
             return 0;
@@ -141,13 +168,44 @@ public sealed partial class ResultsStore
             new MetricRow(runId, r.GetInt64(0), r.GetDouble(1), r.GetString(2), r.GetString(3), ReadDouble(r, 4)));
     });
 
-    /// <summary>The mask statistics of a run by stage, layer and key.</summary>
+    /// <summary>The mask statistics of a run by stage and layer (the whole-model row, layer <c>""</c>, first).</summary>
     public IReadOnlyList<MaskStatRow> MaskStats(string runId) => Read(tx =>
     {
         using var command = Command(tx,
-            "SELECT stage, layer, key, value FROM mask_stats WHERE run_id = $run ORDER BY stage, layer, key", ("$run", runId));
-        return (IReadOnlyList<MaskStatRow>)Collect(command, r =>
-            new MaskStatRow(runId, r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)));
+            $"SELECT {MaskStatColumns} FROM mask_stats WHERE run_id = $run ORDER BY stage, layer", ("$run", runId));
+        return (IReadOnlyList<MaskStatRow>)Collect(command, ReadMaskStat);
+    });
+
+    /// <summary>The mask statistics of every run, by run, stage and layer (one query: what an analysis reads).</summary>
+    public IReadOnlyList<MaskStatRow> AllMaskStats() => Read(tx =>
+    {
+        using var command = Command(tx, $"SELECT {MaskStatColumns} FROM mask_stats ORDER BY run_id, stage, layer");
+        return (IReadOnlyList<MaskStatRow>)Collect(command, ReadMaskStat);
+    });
+
+    private const string MaskStatColumns =
+        "run_id, stage, layer, weights, zeros, sparsity, total_neurons, zeroed_neurons, unique_neurons, " +
+        "surviving_neurons, permutation_groups, permutations, permutation_log10";
+
+    private static MaskStatRow ReadMaskStat(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetDouble(5), r.GetInt64(6),
+        r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10),
+        System.Numerics.BigInteger.Parse(r.GetString(11), NumberStyles.None, CultureInfo.InvariantCulture), r.GetDouble(12));
+
+    /// <summary>Every recorded metric of every run, by run, step, split and name (one query: what an analysis reads).</summary>
+    public IReadOnlyList<MetricRow> AllMetrics() => Read(tx =>
+    {
+        using var command = Command(tx, "SELECT run_id, step, epoch, split, name, value FROM metrics ORDER BY run_id, step, split, name");
+        return (IReadOnlyList<MetricRow>)Collect(command, r =>
+            new MetricRow(r.GetString(0), r.GetInt64(1), r.GetDouble(2), r.GetString(3), r.GetString(4), ReadDouble(r, 5)));
+    });
+
+    /// <summary>Every best-snapshot metric of every run, by run, criterion and name (one query).</summary>
+    public IReadOnlyList<BestRow> AllBest() => Read(tx =>
+    {
+        using var command = Command(tx, "SELECT run_id, criterion, step, epoch, name, value FROM best ORDER BY run_id, criterion, name");
+        return (IReadOnlyList<BestRow>)Collect(command, r =>
+            new BestRow(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetString(4), ReadDouble(r, 5)));
     });
 
     /// <summary>The best-snapshot metrics of a run by criterion and name.</summary>

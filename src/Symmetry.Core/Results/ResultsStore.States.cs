@@ -106,4 +106,14 @@ public sealed partial class ResultsStore
         using var select = Command(tx, "SELECT state_key FROM run_states WHERE run_id = $run", ("$run", runId));
         return select.ExecuteScalar() as string;
     });
+
+    /// <summary>Every run linked to the state it ended in: run id → state key (one query).</summary>
+    public IReadOnlyDictionary<string, string> RunStates() => Read(tx =>
+    {
+        using var select = Command(tx, "SELECT run_id, state_key FROM run_states ORDER BY run_id");
+        using var reader = select.ExecuteReader();
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read()) links[reader.GetString(0)] = reader.GetString(1);
+        return (IReadOnlyDictionary<string, string>)links;
+    });
 }

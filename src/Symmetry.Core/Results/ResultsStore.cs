@@ -56,7 +56,8 @@ public sealed partial class ResultsStore : IDisposable
     /// <see cref="DefaultPath"/>: WAL journal, busy timeout, foreign keys, schema migrated to
     /// <see cref="ResultsSchema.Version"/>.
     /// </summary>
-    /// <exception cref="NotSupportedException">The file was written by a newer version of the library.</exception>
+    /// <exception cref="NotSupportedException">The file was written by a newer version of the library, or holds data a
+    /// migration cannot convert without loss (the message names it).</exception>
     /// <exception cref="ResultsStoreException">The folder cannot be created or written, the file is not an SQLite
     /// database, or it is corrupt (the message names the file and the way out).</exception>
     public static ResultsStore Open(string? path = null)
@@ -94,7 +95,7 @@ public sealed partial class ResultsStore : IDisposable
             // WAL + NORMAL: a killed process loses nothing that committed; only a power cut can drop the last commits.
             Pragma(connection, "PRAGMA synchronous = NORMAL");
             Pragma(connection, "PRAGMA foreign_keys = ON");
-            ResultsSchema.Migrate(connection, ResultsSchema.Migrations);
+            ResultsSchema.MigrateToCurrent(connection);
             var store = new ResultsStore(connection, full);
             store.DeleteStaleTemporaryFiles();
             return store;
@@ -126,6 +127,22 @@ public sealed partial class ResultsStore : IDisposable
         if (!Directory.Exists(checkpoints)) return;
         foreach (var folder in Directory.EnumerateDirectories(checkpoints))
             Symmetry.Torch.Serialization.TemporaryFiles.DeleteStale(folder);
+    }
+
+    /// <summary>The schema version recorded in the file at <paramref name="path"/>, read without changing it: 0 for an
+    /// SQLite file that is not a results store (or an empty file). Lets a reader refuse a foreign file before
+    /// <see cref="Open"/> would add the schema to it.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="SqliteException">The file is not an SQLite database.</exception>
+    public static int ReadSchemaVersion(string path)
+    {
+        _ = SqliteReady.Value;
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"no results store at {full}", full);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        return ResultsSchema.ReadVersion(connection);
     }
 
     /// <summary>The schema version recorded in the open store.</summary>

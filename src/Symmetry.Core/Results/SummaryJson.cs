@@ -120,8 +120,9 @@ public static class SummaryJson
         using (var config = JsonDocument.Parse(run.ConfigJson))
             FlattenJson(config.RootElement, "config", Add);
 
-        foreach (var stat in store.MaskStats(run.Id).Where(s => s.Layer.Length == 0))
-            Add(stat.Stage + "/" + stat.Key, ParseText(stat.Value));
+        foreach (var stat in store.MaskStats(run.Id).Where(s => s.IsModel))
+            foreach (var (key, value) in stat.ToFlat())
+                Add(stat.Stage + "/" + key, value is BigInteger big ? Integer(big) : value);
 
         var best = store.Best(run.Id);
         foreach (var criterion in new[] { BestCriterion.TestAccuracy, BestCriterion.TrainLoss })
@@ -177,13 +178,6 @@ public static class SummaryJson
                 add(prefix, null);
                 break;
         }
-    }
-
-    /// <summary>A stored text value: an integer (long, or BigInteger when beyond ±2^53), a double, or the text.</summary>
-    private static object? ParseText(string text)
-    {
-        var number = ParseNumber(text.Trim());
-        return number ?? text;
     }
 
     private static object? ParseNumber(string text)

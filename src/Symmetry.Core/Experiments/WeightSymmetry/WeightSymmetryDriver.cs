@@ -1,4 +1,3 @@
-using System.Globalization;
 using Symmetry.Core.Data;
 using Symmetry.Core.Masks;
 using Symmetry.Core.Models;
@@ -275,21 +274,18 @@ public sealed class WeightSymmetryDriver(ResultsStore store, Func<string?, DataS
     private void RecordMaskStatistics(string runId, nn.Module model, ModelMask mask)
     {
         var report = MaskReport.Create(model, mask);
-        store.RecordMaskStats(runId, MaskStage.Mask, "", Text(report.Mask.ToFlat()));
-        store.RecordMaskStats(runId, MaskStage.Propagated, "", Text(report.Propagated.ToFlat()));
+        store.RecordMaskStats(runId, MaskStage.Mask, report.Mask);
+        store.RecordMaskStats(runId, MaskStage.Propagated, report.Propagated);
     }
-
-    private static IEnumerable<(string, string)> Text(IEnumerable<KeyValuePair<string, object>> values) =>
-        values.Select(v => (v.Key, Convert.ToString(v.Value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : v.Value, CultureInfo.InvariantCulture) ?? ""));
 
     private RunOutcome Summarise(string runId, bool reused, int? resumedFrom)
     {
         var best = store.Best(runId).Where(b => b.Criterion == BestCriterion.TestAccuracy).ToList();
         var accuracy = best.FirstOrDefault(b => b.Name == MetricNames.TestAccuracy)?.Value ?? double.NaN;
-        var stats = store.MaskStats(runId).Where(s => s.Layer == "").ToList();
-        double Stat(string stage, string key) => double.Parse(
-            stats.FirstOrDefault(s => s.Stage == stage && s.Key == key)?.Value ?? "NaN", CultureInfo.InvariantCulture);
+        var models = store.MaskStats(runId).Where(s => s.IsModel).ToList();
+        var propagated = models.FirstOrDefault(s => s.Stage == MaskStage.Propagated);
+        var drawn = models.FirstOrDefault(s => s.Stage == MaskStage.Mask);
         return new RunOutcome(runId, reused, resumedFrom, accuracy,
-            Stat(MaskStage.Propagated, "permutation_log10"), Stat(MaskStage.Mask, "sparsity"));
+            propagated?.PermutationLog10 ?? double.NaN, drawn?.Sparsity ?? double.NaN);
     }
 }

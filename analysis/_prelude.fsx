@@ -1,0 +1,15 @@
+// Shared by the figure scripts: loads the built analysis library and its dependencies (run `dotnet fsi build.fsx build`
+// first) from its output folder. The analysis reads the results store only; it never loads libtorch.
+#I "Symmetry.Analysis/bin/Release/net10.0"
+#r "Symmetry.Torch.dll"
+#r "Symmetry.Core.dll"
+#r "Symmetry.FSharp.dll"
+#r "Microsoft.Data.Sqlite.dll"
+#r "SQLitePCLRaw.core.dll"
+#r "SQLitePCLRaw.batteries_v2.dll"
+#r "Newtonsoft.Json.dll"
+#r "DynamicObj.dll"
+#r "Giraffe.ViewEngine.dll"
+#r "Plotly.NET.dll"
+#r "Deedle.dll"
+#r "Symmetry.Analysis.dll"
