@@ -8,11 +8,14 @@ namespace Symmetry.Cli;
 /// <summary>The <c>report</c> verb (every table and figure of the store, analysis/) and the main job's figure.</summary>
 internal static class ReportVerbs
 {
-    private static readonly Option<string> Output = new("--out")
+    private static readonly Option<string?> Output = new("--out")
     {
-        DefaultValueFactory = _ => ReportSettings.Default.Directory,
-        Description = "the report's folder (index.html, one HTML per figure, SVG/PNG, tables/*.csv)",
+        Description = "the report's folder (index.html, one HTML per figure, SVG/PNG, tables/*.csv); default: report/ beside the store",
     };
+
+    /// <summary>Where a store's report goes unless told: <c>report/</c> beside it (results/report for the default store).</summary>
+    private static string BesideStore(string database) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database))!, "report");
 
     private static readonly Option<bool> NoImages = new("--no-images")
     {
@@ -28,9 +31,10 @@ internal static class ReportVerbs
         command.Options.Add(RunVerbs.Database);
         command.SetAction(parse => RunVerbs.Guarded(() =>
         {
-            var settings = new ReportSettings(parse.GetValue(Output)!,
+            var database = parse.GetValue(RunVerbs.Database)!;
+            var settings = new ReportSettings(parse.GetValue(Output) ?? BesideStore(database),
                 parse.GetValue(NoImages) ? FSharpList<ImageFormat>.Empty : ReportSettings.Default.Images);
-            var result = Analysis.Report.writeStore(settings, parse.GetValue(RunVerbs.Database)!);
+            var result = Analysis.Report.writeStore(settings, database);
             Describe(result);
             Console.WriteLine($"report: {result.Index}");
             return 0;
@@ -41,7 +45,8 @@ internal static class ReportVerbs
     /// <summary>The main job's last step: the weight-symmetry figure of the sweep's runs, its path printed.</summary>
     internal static void WriteSweepFigure(string database, IEnumerable<string> runIds)
     {
-        var result = Analysis.Report.writeRunsFigure(ReportSettings.Default, "sweep", database, runIds);
+        var settings = new ReportSettings(BesideStore(database), ReportSettings.Default.Images);
+        var result = Analysis.Report.writeRunsFigure(settings, "sweep", database, runIds);
         if (result.Figures.IsEmpty) return;
         Describe(result);
         string Relative(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
