@@ -2,7 +2,9 @@
 // points (start-up included), each into a fresh store; after each kill the store is opened and read in full (is it
 // corrupt?), then the same command is rerun to completion (does it resume, and from where?) and its metrics — every
 // value except wall time — are compared bit for bit with an uninterrupted run's.
-//   dotnet fsi build.fsx build && dotnet fsi bench/kill_resume.fsx [--kills 20] [--seed 11]
+//   dotnet fsi build.fsx build && dotnet fsi bench/kill_resume.fsx [--kills 20] [--seed 11] [--train 20000]
+// --train sets the training images: with enough of them training, not start-up, fills most of the run, so most kills
+// land between epoch checkpoints.
 // Prints one line per kill and a summary line `bench: kill-resume kills=… corrupt=… resumed=… identical=…`.
 #load "../src/Symmetry.Scripts/_prelude.fsx"
 #r "Microsoft.Data.Sqlite.dll"
@@ -16,13 +18,14 @@ open Symmetry.Core.Results
 let flags = Flags.OfScript fsi.CommandLineArgs
 let kills = flags.Int("kills", 20)
 let random = Random(flags.Int("seed", 11))
+let trainImages = flags.Int("train", 20000)
 flags.Finish()
 
 let root = Path.Combine(Path.GetTempPath(), "symmetry-kill-" + Guid.NewGuid().ToString("N"))
 let cli = Path.Combine(__SOURCE_DIRECTORY__, "..", "src", "Symmetry.Cli", "bin", "Release", "net10.0", "symmetry.dll") |> Path.GetFullPath
 if not (File.Exists cli) then Flags.Fail(sprintf "%s is missing: run `dotnet fsi build.fsx build` first" cli)
 
-/// A small MNIST-format data set: 2000 training and 300 test 28×28 images whose label is a bright band of rows.
+/// A small MNIST-format data set: `trainImages` training and 300 test 28×28 images whose label is a bright band of rows.
 let writeData (dir: string) =
     Directory.CreateDirectory dir |> ignore
     let rng = Random 7
@@ -32,7 +35,7 @@ let writeData (dir: string) =
         let pixels = Array.init (n * 784) (fun k -> let i, p = k / 784, k % 784 in byte (rng.Next 60 + (if (p / 28) / 3 = int labels.[i] then 150 else 0)))
         File.WriteAllBytes(Path.Combine(dir, prefix + "-images-idx3-ubyte"), Array.concat [ [| 0uy; 0uy; 8uy; 3uy |]; bigEndian n; bigEndian 28; bigEndian 28; pixels ])
         File.WriteAllBytes(Path.Combine(dir, prefix + "-labels-idx1-ubyte"), Array.concat [ [| 0uy; 0uy; 8uy; 1uy |]; bigEndian n; labels ])
-    split "train" 2000
+    split "train" trainImages
     split "t10k" 300
 
 let data = Path.Combine(root, "data")
