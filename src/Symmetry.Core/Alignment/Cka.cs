@@ -1,0 +1,67 @@
+using static TorchSharp.torch;
+
+namespace Symmetry.Core.Alignment;
+
+/// <summary>Centred kernel alignment between two layers' activations (ALGORITHMS §3), in three named variants.</summary>
+public static class Cka
+{
+    /// <summary>
+    /// G_ReLU-CKA: each channel centred and scaled to unit norm over (N, H, W); K_ab = max over channels c of
+    /// ⟨H[a, c], H[b, c]⟩ (spatial inner product), diagonal 0; unbiased HSIC. Invariant to channel permutations and
+    /// positive channel scalings. Needs ≥ 4 samples.
+    /// </summary>
+    public static double GRelu(Tensor first, Tensor second) => Aligned(first, second, MaxChannelKernel);
+
+    /// <summary>
+    /// "Linear CKA" as the stitching paper's code computes it (<c>ortho_cka</c>): the same centring and channel
+    /// normalisation, the linear kernel K_ab = Σ_c ⟨H[a, c], H[b, c]⟩, zero diagonal, unbiased HSIC. Needs ≥ 4 samples.
+    /// </summary>
+    public static double LinearUnbiased(Tensor first, Tensor second) => Aligned(first, second, LinearKernel);
+
+    /// <summary>Standard linear CKA (Kornblith et al. 2019): features flattened per sample and centred over samples,
+    /// K = XXᵀ, biased HSIC. Invariant to orthogonal transforms and isotropic scaling of the features.</summary>
+    public static double Linear(Tensor first, Tensor second)
+    {
+        using var scope = NewDisposeScope();
+        var (a, b) = ActivationPair.Match(first, second);
+        var x = a.reshape(a.shape[0], -1);
+        var y = b.reshape(b.shape[0], -1);
+        return Ratio(Hsic.Biased, x.matmul(x.t()), y.matmul(y.t()));
+    }
+
+    private static double Aligned(Tensor first, Tensor second, Func<Tensor, Tensor> kernel)
+    {
+        using var scope = NewDisposeScope();
+        var (a, b) = ActivationPair.Match(first, second);
+        return Ratio(Hsic.Unbiased, kernel(Normalised(a)), kernel(Normalised(b)));
+    }
+
+    private static double Ratio(Func<Tensor, Tensor, double> hsic, Tensor k, Tensor l) =>
+        hsic(k, l) / Math.Sqrt(hsic(k, k) * hsic(l, l));
+
+    // Centre each channel over (N, H, W), then scale it to unit norm (a constant channel becomes zero).
+    private static Tensor Normalised(Tensor maps)
+    {
+        var centred = maps - maps.mean([0, 2, 3], keepdim: true);
+        var norms = centred.square().sum([0, 2, 3], keepdim: true).sqrt();
+        return centred / norms.where(norms.gt(0), ones_like(norms));
+    }
+
+    private static Tensor LinearKernel(Tensor maps)
+    {
+        var x = maps.reshape(maps.shape[0], -1);
+        return x.matmul(x.t());
+    }
+
+    private static Tensor MaxChannelKernel(Tensor maps)
+    {
+        Tensor? kernel = null;
+        for (var c = 0; c < maps.shape[1]; c++)
+        {
+            var x = maps.select(1, c).reshape(maps.shape[0], -1);
+            var gram = x.matmul(x.t());
+            kernel = kernel is null ? gram : maximum(kernel, gram);
+        }
+        return kernel!;
+    }
+}
