@@ -167,3 +167,76 @@ let ``the metrics leave no tensor behind`` () =
         let value = metric (x, y)
         Assert.That(value, Is.InRange(-1.0, 1.0))
     Assert.That(TestSupport.liveTensorsSettled (), Is.EqualTo before)
+
+[<FsCheck.NUnit.Property(MaxTest = 20)>]
+let ``every metric is symmetric in its arguments`` () =
+    Prop.forAll (Arb.fromGen genCase) (fun (n, c, seed) ->
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create(uint64 seed)
+        let x, y = activations g n c 2, activations g n (c + 2) 4
+        [ GReluProcrustes.Similarity; OrthogonalProcrustes.Similarity; Cka.GRelu; Cka.LinearUnbiased; Cka.Linear ]
+        |> List.forall (fun metric -> close 1e-9 (metric (x, y)) (metric (y, x))))
+
+open Symmetry.Core.Models
+open Symmetry.Core.Permutations
+
+/// An MLP's hidden Linear entries (index in its Sequential), each followed by its ReLU.
+let private hiddenLinears (model: ZooModel) =
+    let entries = model.Layers.children() |> Seq.toArray
+    [ for i in 0 .. entries.Length - 1 do
+        if entries.[i] :? TorchSharp.Modules.Linear && i + 1 < entries.Length && entries.[i + 1] :? TorchSharp.Modules.ReLU then i ]
+
+let private reluNames (model: ZooModel) = hiddenLinears model |> List.map (fun i -> sprintf "layers.%d" (i + 1))
+
+[<FsCheck.NUnit.Property(MaxTest = 20)>]
+let ``a model against its own G_ReLU-transformed copy: the G_ReLU metrics are 1, and all are 1 under a permutation alone`` () =
+    let gen = Gen.zip3 (Gen.listOfLength 2 (Gen.choose (2, 6))) (Gen.choose (0, 1000)) (Gen.elements [ true; false ])
+    Prop.forAll (Arb.fromGen gen) (fun (widths, seed, scale) ->
+        use scope = torch.NewDisposeScope()
+        use g = Generators.Create(uint64 seed)
+        use model = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = Array.ofList widths), g)
+        model.``to``(torch.float64) |> ignore
+        let inputs = torch.randn([| 24L; 1L; 4L; 4L |], dtype = torch.float64, generator = g)
+        let layers = reluNames model
+        let before = ActivationRecorder.Record(model, layers, inputs)
+        let output = model.call inputs
+        // Permute every hidden layer's neurons, then scale each neuron's incoming weights and bias by s > 0 and its
+        // outgoing weights by 1/s: the ReLU outputs become P·D·(the old ones), the network's outputs stay the same.
+        let spec = PermutationSpec.For model
+        use original = StateDicts.Copy model
+        use permuted = spec.Apply(spec.Random g, original)
+        StateDicts.Load(model, permuted)
+        if scale then
+            let entries = model.Layers.children() |> Seq.toArray
+            let linears = entries |> Array.indexed |> Array.choose (fun (i, m) -> match m with :? TorchSharp.Modules.Linear as l -> Some(i, l) | _ -> None)
+            use _ = torch.no_grad()
+            for (i, layer), (_, next) in Array.pairwise linears do
+                if List.contains i (hiddenLinears model) then
+                    let s = torch.rand([| layer.weight.shape.[0] |], dtype = torch.float64, generator = g) + 0.2
+                    layer.weight.mul_(s.unsqueeze 1) |> ignore
+                    (nonNull layer.bias).mul_(s) |> ignore
+                    next.weight.div_(s.unsqueeze 0) |> ignore
+        let after = ActivationRecorder.Record(model, layers, inputs)
+        let sameOutputs = (model.call inputs - output).abs().max().item<float>() < 1e-9
+        // A layer of dead units (zero for every input) has no defined similarity: NaN, for every metric.
+        let dead (a: torch.Tensor) = a.count_nonzero().item<int64>() = 0L
+        let one tolerance (metric: torch.Tensor * torch.Tensor -> float) =
+            Seq.forall2 (fun (a: torch.Tensor) b -> if dead a then Double.IsNaN(metric (a, b)) else close tolerance (metric (a, b)) 1.0) before after
+        let gRelu = one 1e-6 GReluProcrustes.Similarity && one 1e-9 Cka.GRelu && one 1e-9 Cka.LinearUnbiased
+        let others = one 1e-6 OrthogonalProcrustes.Similarity && one 1e-9 Cka.Linear
+        let detail =
+            Seq.map2 (fun (a: torch.Tensor) b ->
+                sprintf "GP %.17g OP %.17g GC %.17g LU %.17g L %.17g" (GReluProcrustes.Similarity(a, b)) (OrthogonalProcrustes.Similarity(a, b))
+                    (Cka.GRelu(a, b)) (Cka.LinearUnbiased(a, b)) (Cka.Linear(a, b))) before after |> String.concat "; "
+        (sameOutputs |> Prop.label "outputs unchanged") .&. (gRelu |> Prop.label ("G_ReLU metrics are 1: " + detail))
+        .&. ((scale || others) |> Prop.label "under a permutation alone, every metric is 1"))
+
+[<Test>]
+let ``a layer that is zero everywhere has no similarity: every metric is NaN`` () =
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 9UL
+    let x = activations g 8 3 2
+    let dead = torch.zeros([| 8L; 3L; 2L; 2L |], dtype = torch.float64)
+    for metric in [ GReluProcrustes.Similarity; OrthogonalProcrustes.Similarity; Cka.GRelu; Cka.LinearUnbiased; Cka.Linear ] do
+        Assert.That(metric (x, dead), Is.NaN)
+        Assert.That(metric (dead, dead), Is.NaN)

@@ -6,7 +6,8 @@ namespace Symmetry.Core.Alignment;
 /// <summary>
 /// Two models' activations at a layer, brought to one shape for comparison (ALGORITHMS §3): (N, C) or (N, C, H, W)
 /// in float64; a smaller H×W is upsampled to the larger by nearest neighbour, fewer channels are padded with zero
-/// channels. The samples must be the same (same N, same order).
+/// channels. The samples must be the same (same N, same order). Every metric is NaN when either side is zero
+/// everywhere (no similarity is defined for a layer of dead units).
 /// </summary>
 public static class ActivationPair
 {
@@ -26,6 +27,11 @@ public static class ActivationPair
         var channels = Math.Max(a.shape[1], b.shape[1]);
         return (Padded(a, channels), Padded(b, channels));
     }
+
+    /// <summary>True when either activation is zero everywhere (e.g. a layer of dead ReLUs): no similarity is defined,
+    /// and every metric returns NaN rather than a number that looks like a measurement.</summary>
+    internal static bool AnyAllZero(Tensor first, Tensor second) =>
+        first.count_nonzero().item<long>() == 0 || second.count_nonzero().item<long>() == 0;
 
     private static Tensor AsMaps(Tensor x, string name) => x.dim() switch
     {

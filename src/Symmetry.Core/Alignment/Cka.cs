@@ -23,6 +23,7 @@ public static class Cka
     public static double Linear(Tensor first, Tensor second)
     {
         using var scope = NewDisposeScope();
+        if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
         var x = a.reshape(a.shape[0], -1);
         var y = b.reshape(b.shape[0], -1);
@@ -32,6 +33,7 @@ public static class Cka
     private static double Aligned(Tensor first, Tensor second, Func<Tensor, Tensor> kernel)
     {
         using var scope = NewDisposeScope();
+        if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
         return Ratio(Hsic.Unbiased, kernel(Normalised(a)), kernel(Normalised(b)));
     }

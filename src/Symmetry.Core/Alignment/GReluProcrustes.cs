@@ -14,6 +14,7 @@ public static class GReluProcrustes
     public static double Similarity(Tensor first, Tensor second)
     {
         using var scope = NewDisposeScope();
+        if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
         var h1 = ChannelColumns(a);
         var h2 = ChannelColumns(b);

@@ -13,6 +13,7 @@ public static class OrthogonalProcrustes
     public static double Similarity(Tensor first, Tensor second)
     {
         using var scope = NewDisposeScope();
+        if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
         var h1 = Unit(a.permute(0, 2, 3, 1).reshape(-1, a.shape[1]));
         var h2 = Unit(b.permute(0, 2, 3, 1).reshape(-1, b.shape[1]));
