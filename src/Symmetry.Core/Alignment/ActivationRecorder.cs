@@ -23,9 +23,26 @@ public static class ActivationRecorder
     /// <exception cref="ArgumentException">A name that is not <c>layers.k</c> for an entry of the model, or no names.</exception>
     public static IReadOnlyList<Tensor> Record(ZooModel model, IReadOnlyList<string> layers, Tensor inputs, int batchSize = DefaultBatchSize)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return Record(model, layers, (batch, n) => inputs.narrow(0, batch * (long)batchSize, Math.Min(batchSize, inputs.shape[0] - batch * (long)batchSize)),
+            (inputs.shape[0] + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>As <see cref="Record(ZooModel, IReadOnlyList{string}, Tensor, int)"/>, over batches a data pipeline
+    /// makes (e.g. <c>LoaderData.TestBatches()</c>, normalised as in training); the batches stay the pipeline's.</summary>
+    public static IReadOnlyList<Tensor> Record(ZooModel model, IReadOnlyList<string> layers, IEnumerable<Tensor> batches)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        using var enumerator = batches.GetEnumerator();
+        return Record(model, layers, (_, _) => enumerator.MoveNext() ? enumerator.Current : null, long.MaxValue);
+    }
+
+    // Runs batch after batch (each made inside its own dispose scope) until `next` gives null or `count` batches ran.
+    private static IReadOnlyList<Tensor> Record(ZooModel model, IReadOnlyList<string> layers, Func<long, long, Tensor?> next, long count)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(layers);
         var entries = model.Layers.children().ToList();
         var wanted = layers.Select(name => Index(name, entries.Count, model.Name)).ToList();
         if (wanted.Count == 0) throw new ArgumentException("name at least one layer, e.g. layers.2", nameof(layers));
@@ -35,10 +52,11 @@ public static class ActivationRecorder
         using (Guards.Mode(model, training: false))
         using (Guards.GradMode(enabled: false))
         {
-            for (long start = 0; start < inputs.shape[0]; start += batchSize)
+            for (long batch = 0; batch < count; batch++)
             {
                 using var scope = NewDisposeScope();
-                var x = inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(device);
+                if (next(batch, count) is not { } inputs) break;
+                var x = inputs.to(device);
                 for (var k = 0; k <= last; k++)
                 {
                     x = ((nn.Module<Tensor, Tensor>)entries[k]).call(x);
@@ -50,7 +68,7 @@ public static class ActivationRecorder
         return parts.Select(batches =>
         {
             var all = cat(batches, 0);
-            foreach (var batch in batches) batch.Dispose();
+            foreach (var b in batches) b.Dispose();
             return all;
         }).ToList();
     }
