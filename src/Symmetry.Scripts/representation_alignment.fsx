@@ -26,7 +26,7 @@ if samples < 4 then Flags.Fail "--samples needs at least 4 test images (the unbi
 flags.Finish()
 
 let metrics = [ "G_ReLU-Procrustes", GReluProcrustes.Similarity; "orthogonal Procrustes", OrthogonalProcrustes.Similarity
-                "G_ReLU-CKA", Cka.GRelu; "linear CKA (original, unbiased)", Cka.LinearUnbiased ]
+                "G_ReLU-CKA", Cka.GRelu; "linear CKA (original: unbiased)", Cka.LinearUnbiased ]
 
 do
     use splits = Data.load None
