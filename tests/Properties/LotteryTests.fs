@@ -237,3 +237,8 @@ let ``IMP, instability and layer robustness rerun load every state and read thei
     Assert.That((List.ofSeq table2 = List.ofSeq table), "the IMP table read back")
     Assert.That((List.ofSeq instability2.TestErrors = List.ofSeq instability.TestErrors), "the path read back")
     Assert.That((List.ofSeq robustness2.Layers = List.ofSeq robustness.Layers), "the robustness rows read back")
+    // The report's lottery family draws one figure of each kind from these runs, and their tables.
+    let data = Symmetry.Analysis.StoreData.read (dir.File "s.db")
+    let output = Symmetry.Analysis.LotteryFigures.family.Build { Data = data; Runs = Symmetry.Analysis.Frames.runs data }
+    Assert.That(output.Figures |> List.map (fun f -> f.Name.Split('-').[1]), Is.EquivalentTo [ "imp"; "instability"; "robustness" ])
+    Assert.That((output.Tables |> List.map (fun t -> t.Frame.RowCount) = [ 3; 1; 3 ]), "table rows: 3 IMP rows, 1 path, 3 layers")
