@@ -34,4 +34,5 @@ do
     printfn "trained test error %.4f (chance %.4f)%s" r.TrainedError (1.0 - 1.0 / float splits.ClassCount) (if r.Reused then "  (read back)" else "")
     printfn "%-16s %14s %14s" "layer" "re-init (θ₀)" "re-randomise"
     for row in r.Layers do printfn "%-16s %14.4f %14.4f" row.Layer row.ReinitialisedError row.RerandomisedError
-    printfn "states: computed %d, loaded %d" realizer.Computed realizer.Loaded
+    printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
+        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")

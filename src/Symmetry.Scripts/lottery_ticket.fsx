@@ -54,7 +54,8 @@ do
     ImpResults.Measure(store, realizer, splits, plan, fun row ->
         printfn "%5d %10.2f %10s %10s %12s" row.Round (100.0 * row.WeightsRemaining) (cell row.TicketAccuracy) (cell row.ReinitAccuracy) (cell row.RandomMaskAccuracy))
     |> ignore
-    printfn "states: computed %d, loaded %d" realizer.Computed realizer.Loaded
+    printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
+        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")
     let dot = Path.Combine(Path.GetDirectoryName(store.DatabasePath), "lottery_ticket.dot")
     File.WriteAllText(dot, StateGraph.ToDot(store.States()))
     printfn "state tree: %s (render with: dot -Tsvg %s)" dot dot
