@@ -35,4 +35,4 @@ do
     printfn "%-16s %14s %14s" "layer" "re-init (θ₀)" "re-randomise"
     for row in r.Layers do printfn "%-16s %14.4f %14.4f" row.Layer row.ReinitialisedError row.RerandomisedError
     printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
-        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")
+        (if realizer.Computed = 0 then " (no state recomputed)" else "")

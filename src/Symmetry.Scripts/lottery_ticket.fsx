@@ -55,7 +55,7 @@ do
         printfn "%5d %10.2f %10s %10s %12s" row.Round (100.0 * row.WeightsRemaining) (cell row.TicketAccuracy) (cell row.ReinitAccuracy) (cell row.RandomMaskAccuracy))
     |> ignore
     printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
-        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")
+        (if realizer.Computed = 0 then " (no state recomputed)" else "")
     let dot = Path.Combine(Path.GetDirectoryName(store.DatabasePath), "lottery_ticket.dot")
     File.WriteAllText(dot, StateGraph.ToDot(store.States()))
     printfn "state tree: %s (render with: dot -Tsvg %s)" dot dot

@@ -41,4 +41,4 @@ do
         printfn "%8d %10.4f %10.4f %10.4f %12.4f %7b %b%s" k r.TestErrors.[0] r.TestErrors.[r.TestErrors.Count - 1] (Seq.max r.TestErrors)
             r.Instability r.Stable r.BatchNormRecomputed (if r.Reused then "  (read back)" else "")
     printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
-        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")
+        (if realizer.Computed = 0 then " (no state recomputed)" else "")

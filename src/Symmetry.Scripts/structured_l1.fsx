@@ -42,7 +42,7 @@ do
         printfn "%5d %10.2f %10.4f" row.Round (100.0 * row.WeightsRemaining) row.TicketAccuracy)
     |> ignore
     printfn "states: computed %d, loaded %d%s" realizer.Computed realizer.Loaded
-        (if realizer.Computed = 0 then " (every result read back from the store; nothing trained or measured)" else "")
+        (if realizer.Computed = 0 then " (no state recomputed)" else "")
     // This experiment's tree only: every state on the way to the last ticket.
     let keys = plan.Rounds |> Seq.collect (fun r -> r.Ticket.Lineage()) |> Seq.append (plan.Dense.Lineage()) |> Seq.map (fun s -> s.Key) |> Set.ofSeq
     let dot = dotFile |> Option.defaultValue (Path.Combine(Path.GetDirectoryName(store.DatabasePath), "structured_l1.dot"))
