@@ -266,3 +266,17 @@ let ``the lottery scripts refuse bad flags in one line with exit code 2 and writ
     Assert.That(code, Is.EqualTo 2, output)
     TestSupport.contains message output
     Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+
+[<Test>]
+let ``the F# face gives IMP plans and instability children as F# values`` () =
+    let settings = ImpSettings(Model = "mnist-fc", Config = MlpConfig(1, 4, 3, Widths = [| 8 |]), Rounds = 3, RewindStep = 5L)
+    use splits = syntheticSplits ()
+    let plan = Symmetry.Lottery.plan settings splits
+    Assert.That(plan.Rounds.Count, Is.EqualTo 3)
+    // Every round rewinds to the dense run's state stopped at step 5.
+    for round in plan.Rounds do
+        Assert.That(Realizer.RewindTarget(round.Ticket.Parent |> must, 5L).Key, Is.EqualTo plan.RewindPoint.Key)
+    let a, b = Symmetry.Lottery.children plan.RewindPoint settings.Training 5L (1UL, 2UL)
+    Assert.That((a.ParentKey, b.ParentKey), Is.EqualTo((plan.RewindPoint.Key, plan.RewindPoint.Key)))
+    Assert.That(a.Key, Is.Not.EqualTo b.Key)
+    TestSupport.throws<ArgumentException> (fun () -> Symmetry.Lottery.children plan.RewindPoint settings.Training 5L (3UL, 3UL) |> ignore) |> ignore
