@@ -138,3 +138,23 @@ module WeightSymmetry =
     /// Mean accuracy and surviving symmetry per (mask type, sparsity), over seeds.
     let table (results: (WeightSymmetryConfig * RunOutcome) list) =
         WeightSymmetrySweep.Table(results |> List.map (fun (c, o) -> struct (c, o))) |> List.ofSeq
+
+/// Lottery tickets, mode connectivity and layer robustness (seeds 003, 004) from F#: F# tuples and lists instead of
+/// struct tuples and read-only lists.
+module Lottery =
+    open Symmetry.Core.Experiments
+    open Symmetry.Core.Experiments.Lottery
+
+    /// The IMP state DAG of `settings` on `data` (the data fingerprint enters every key).
+    let plan (settings: ImpSettings) (data: DataSplits) = IterativeMagnitudePruning.Plan(settings, data.Fingerprint)
+
+    /// The two children of `state` trained with `recipe` from `step`, on data-order seeds `seeds`.
+    let children (state: ExperimentState) (recipe: TrainingSettings) (step: int64) (seeds: uint64 * uint64) =
+        let struct (a, b) = InstabilityAnalysis.Children(state, recipe, step, struct (fst seeds, snd seeds))
+        a, b
+
+    /// (α, test error) along the path of an instability result.
+    let path (result: InstabilityResult) = List.zip (List.ofSeq result.Alphas) (List.ofSeq result.TestErrors)
+
+    /// The rows of an IMP table.
+    let rows (table: ImpRow seq) = List.ofSeq table

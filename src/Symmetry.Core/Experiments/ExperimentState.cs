@@ -12,8 +12,10 @@ namespace Symmetry.Core.Experiments;
 public sealed record ExperimentState
 {
     /// <summary>Bumped whenever the meaning of a field changes, so old keys no longer match (2: typed training
-    /// settings in train recipes; 3: model configs as family records, and the data fingerprint).</summary>
-    public const int SchemaVersion = 3;
+    /// settings in train recipes; 3: model configs as family records, and the data fingerprint; 4: layer-wise pruning removes
+    /// ⌊p·n⌋ and global ⌈p·n⌉ with ties drawn from the prune recipe's seed, train recipes may start or stop at a step,
+    /// and rewind recipes).</summary>
+    public const int SchemaVersion = 4;
 
     /// <summary>Zoo model name.</summary>
     public required string Model { get; init; }

@@ -88,6 +88,7 @@ public sealed class Realizer
         PruneRecipe => "prune",
         ReinitRecipe => "reinit",
         MaskRecipe => "mask",
+        RewindRecipe => "rewind",
         _ => throw new ArgumentException($"unknown recipe {recipe.GetType().Name}", nameof(recipe)),
     };
 
@@ -107,13 +108,16 @@ public sealed class Realizer
                 Train(state, train, model);
                 break;
             case PruneRecipe prune:
-                prune.Strategy.ApplyTo(model);
+                prune.Strategy.ApplyTo(model, prune.Seed);
                 break;
             case ReinitRecipe reinit:
                 Reinitialise(state, reinit, model);
                 break;
             case MaskRecipe mask:
                 ExperimentMasks.Apply(model, mask);
+                break;
+            case RewindRecipe rewind:
+                Rewind(state, rewind, model);
                 break;
             default:
                 throw new NotSupportedException($"recipe {state.Recipe.GetType().Name} has no implementation");
@@ -122,6 +126,8 @@ public sealed class Realizer
 
     private void Train(ExperimentState state, TrainRecipe recipe, ZooModel model)
     {
+        if (recipe.StartStep < 0 || recipe.StopStep is { } stop && stop <= recipe.StartStep)
+            throw new ArgumentException($"train recipe of state {state.Key[..12]}: start step {recipe.StartStep} and stop step {recipe.StopStep} must satisfy 0 ≤ start < stop");
         var splits = data(state.Data);
         if (state.DataFingerprint is { } expected && splits.Fingerprint is { } found && expected != found)
             throw new ArgumentException($"state {state.Key[..12]} was keyed on data {expected}, but the files at {splits.Directory} now fingerprint {found}: build the state from the data as it is now");
@@ -156,6 +162,27 @@ public sealed class Realizer
             foreach (var (name, parameter) in model.named_parameters()) parameter.copy_(weights[name]);
         }
         // This state's mask stays: the rewound or redrawn weights are masked again.
+        model.ApplyMask();
+    }
+
+    /// <summary>The ancestor of <paramref name="state"/> that stands at training step <paramref name="step"/>: the root
+    /// for 0, else the nearest train state stopped at that step.</summary>
+    /// <exception cref="ArgumentException">No ancestor stands there.</exception>
+    public static ExperimentState RewindTarget(ExperimentState state, long step)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (step == 0) return state.Root;
+        for (var s = state.Parent; s is not null; s = s.Parent)
+            if (s.Recipe is TrainRecipe { StopStep: { } stop } && stop == step) return s;
+        throw new ArgumentException($"state {state.Key[..12]} has no ancestor at training step {step}: train the dense run with StopStep = {step} first, then continue it with StartStep = {step}");
+    }
+
+    private void Rewind(ExperimentState state, RewindRecipe recipe, ZooModel model)
+    {
+        using var source = Realize(RewindTarget(state, recipe.Step));
+        using var saved = StateDicts.Copy(source);
+        // Every parameter and buffer; the mask is this state's, so the rewound weights are masked again.
+        StateDicts.Load(model, saved);
         model.ApplyMask();
     }
 }

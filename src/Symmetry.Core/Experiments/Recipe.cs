@@ -12,6 +12,7 @@ namespace Symmetry.Core.Experiments;
 [JsonDerivedType(typeof(PruneRecipe), "prune")]
 [JsonDerivedType(typeof(ReinitRecipe), "reinit")]
 [JsonDerivedType(typeof(MaskRecipe), "mask")]
+[JsonDerivedType(typeof(RewindRecipe), "rewind")]
 public abstract record Recipe
 {
     /// <summary>Seed of the recipe's own random draws (init, data order, mask positions…).</summary>
@@ -42,9 +43,19 @@ public sealed record TrainRecipe : Recipe
     /// numbers with step boundaries, so it prunes the random init and never again).</summary>
     public bool PruneScheduleOriginal { get; init; }
 
+    /// <summary>The optimizer step training starts at (0: the beginning). Above 0 the parent is taken to stand at this
+    /// step of the same schedule: the learning-rate schedule and the data order resume there (the rest of that epoch's
+    /// batches, then the following epochs), with a fresh optimizer state, as open_lth retrains from a rewind point.</summary>
+    public long StartStep { get; init; }
+
+    /// <summary>The optimizer step training stops at (null: the end of <see cref="TrainingSettings.Epochs"/>); the
+    /// state is then the network at that step, e.g. the rewind point k of a dense run.</summary>
+    public long? StopStep { get; init; }
+
     /// <inheritdoc />
     public override string Describe() =>
-        $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed})";
+        $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed}" +
+        $"{(StartStep > 0 ? $", from step {StartStep}" : "")}{(StopStep is { } stop ? $", to step {stop}" : "")})";
 }
 
 /// <summary>Prune the state's model with <see cref="Strategy"/> (its mask becomes the pruned one).</summary>
@@ -65,6 +76,19 @@ public sealed record ReinitRecipe : Recipe
 
     /// <inheritdoc />
     public override string Describe() => $"reinit({Mode})";
+}
+
+/// <summary>Rewind every parameter and buffer (biases and BatchNorm included) to the state's ancestor at training step
+/// <see cref="Step"/>: the root for 0 (θ₀), else the nearest ancestor made by a <see cref="TrainRecipe"/> whose
+/// <see cref="TrainRecipe.StopStep"/> is <see cref="Step"/> (the dense run's step-k state). The state's own mask stays
+/// and is applied to the rewound weights (open_lth lottery/runner.py 108–120).</summary>
+public sealed record RewindRecipe : Recipe
+{
+    /// <summary>The training step to rewind to.</summary>
+    public long Step { get; init; }
+
+    /// <inheritdoc />
+    public override string Describe() => $"rewind(step {Step})";
 }
 
 /// <summary>Replace the mask by a generated one (ALGORITHMS §1 mask types) at a fixed sparsity.</summary>

@@ -32,7 +32,7 @@ internal static class TrainingRun
     /// <summary>Whether runs of <paramref name="recipe"/> can train batched: not when its pruning schedule changes the
     /// model after training has begun (the stacked networks would need re-stacking at those epochs).</summary>
     internal static bool CanBatch(TrainRecipe recipe) =>
-        recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0);
+        recipe.StartStep == 0 && recipe.StopStep is null && (recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0));
 
     /// <summary>
     /// Trains several runs of one MLP layout and one training setting (seeds aside) together through a
@@ -74,12 +74,16 @@ internal static class TrainingRun
         model.to(device);
         // Built after the move (.to makes new parameters).
         var optimizer = training.Optimizer.Create(model.parameters());
-        var options = new TrainerOptions { Epochs = training.Epochs, Seed = recipe.Seed, Device = device, EvaluateTrainSet = evaluateTrainSet };
+        var options = new TrainerOptions
+        {
+            Epochs = training.Epochs, Seed = recipe.Seed, Device = device, EvaluateTrainSet = evaluateTrainSet, StopAtStep = recipe.StopStep,
+        };
         // Epoch ends: prune on schedule first, then checkpoint the pruned state.
         ITrainingCallback[] callbacks = store is null
             ? [new ScheduledPruning(recipe, model), .. extra ?? []]
             : [new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
-        var trainer = new Trainer(model, optimizer, new LoaderData(splits, training.BatchSize, recipe.Seed), options,
+        var data = new LoaderData(splits, training.BatchSize, recipe.Seed);
+        var trainer = new Trainer(model, optimizer, data, options,
             training.Schedule.Build(training.Epochs), callbacks);
         var run = new PreparedRun(trainer, optimizer);
         try
@@ -89,6 +93,7 @@ internal static class TrainingRun
                 TrainingCheckpoint.Restore(trainer, checkpoint.Path);
                 run.ResumedFrom = trainer.Epoch;
             }
+            else if (recipe.StartStep > 0) trainer.StartAt(recipe.StartStep, data.BatchesPerEpoch);
             else Prune(recipe, model, epoch: 0);
             return run;
         }

@@ -11,7 +11,7 @@ public static class StateInterpolation
     /// <summary>
     /// A new state (1 − <paramref name="alpha"/>)·A + <paramref name="alpha"/>·B for every floating-point tensor, in A's
     /// dtype and on A's device; integer and boolean tensors (e.g. <c>num_batches_tracked</c>) are copied from A. At α = 0
-    /// the result equals A exactly. The entries follow A's order. The caller owns the result. States of any TorchSharp
+    /// the result equals A exactly, at α = 1 B's floating-point tensors exactly. The entries follow A's order. The caller owns the result. States of any TorchSharp
     /// module work (<c>StateDicts.Copy(model)</c>, a <c>state_dict()</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The states have different names, or a tensor has different shapes.</exception>
@@ -45,7 +45,8 @@ public static class StateInterpolation
                     continue;
                 }
                 var other = tb.detach().to(ta.dtype, ta.device);
-                result.Add(name, alpha == 0 ? ta.detach().clone() : ta.detach() * (1 - alpha) + other * alpha);
+                // The ends are copies, not arithmetic: 0·a + b can differ from b in the sign of a zero.
+                result.Add(name, alpha == 0 ? ta.detach().clone() : alpha == 1 ? other.clone() : ta.detach() * (1 - alpha) + other * alpha);
             }
         }
         catch

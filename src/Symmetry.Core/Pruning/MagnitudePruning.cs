@@ -7,12 +7,12 @@ namespace Symmetry.Core.Pruning;
 
 /// <summary>
 /// Magnitude pruning (ALGORITHMS §4), open_lth style: <c>prune(model, current mask) → new mask</c>. Removes the
-/// smallest-magnitude weights among those the current mask still keeps, layer by layer (each layer loses the
-/// same fraction of its remaining weights) or globally (one threshold over all prunable tensors); the output layer may
-/// use its own rate. Exactly round(fraction · kept) weights go per layer (or overall), the smallest |w| first (among
-/// equal magnitudes, libtorch's <c>topk</c> decides). Neither the model nor the current mask is changed: the
-/// caller applies the returned mask (<c>model.SetMask(newMask)</c> for a zoo model, <see cref="ModelMask.ApplyTo"/>
-/// for any module) and owns it.
+/// smallest-magnitude weights among those the current mask still keeps, layer by layer (each layer loses its own
+/// fraction of its remaining weights: ⌊p·remaining⌋, the deconstructing-LT rule) or globally (one threshold over all
+/// prunable tensors: ⌈p·remaining⌉, open_lth's sparse_global). Among equal magnitudes the weights to remove are drawn
+/// at random from the given seed, so a tie never depends on memory order. Neither the model nor the current mask is
+/// changed: the caller applies the returned mask (<c>model.SetMask(newMask)</c> for a zoo model,
+/// <see cref="ModelMask.ApplyTo"/> for any module) and owns it.
 /// </summary>
 /// <remarks>
 /// The new mask has an entry for every weight that was pruned (or, for <see cref="LayerWise"/> and
@@ -23,23 +23,33 @@ namespace Symmetry.Core.Pruning;
 /// </remarks>
 public static class MagnitudePruning
 {
-    /// <summary>The mask that prunes <paramref name="fraction"/> of the remaining weights of every prunable layer
-    /// (<paramref name="outputFraction"/> for the last one, when given).</summary>
+    /// <summary>The mask that removes ⌊p·remaining⌋ of every prunable layer's remaining weights, p being
+    /// <paramref name="fraction"/> for hidden Linear layers, <paramref name="convFraction"/> for Conv2d layers and
+    /// <paramref name="outputFraction"/> for the last layer (each defaulting to <paramref name="fraction"/>).</summary>
     /// <param name="model">The model whose weight magnitudes decide.</param>
     /// <param name="current">The mask in force (null: dense).</param>
     /// <param name="fraction">Fraction in [0, 1] of each layer's remaining weights to remove.</param>
     /// <param name="outputFraction">The output layer's fraction, when it differs.</param>
+    /// <param name="convFraction">The conv layers' fraction, when it differs.</param>
+    /// <param name="seed">Seed of the draw that breaks ties between equal magnitudes.</param>
     /// <exception cref="ArgumentOutOfRangeException">A fraction NaN or outside [0, 1].</exception>
     /// <exception cref="ArgumentException">An entry of <paramref name="current"/> the model does not have, or of
     /// another shape.</exception>
-    public static ModelMask LayerWise(nn.Module model, ModelMask? current, double fraction, double? outputFraction = null)
+    public static ModelMask LayerWise(nn.Module model, ModelMask? current, double fraction, double? outputFraction = null,
+        double? convFraction = null, ulong seed = 0)
     {
         var layers = Prepare(model, current);
         var pruned = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var ties = Symmetry.Torch.Generators.ForPurpose(seed, "prune-ties");
         try
         {
             for (var i = 0; i < layers.Count; i++)
-                PruneSmallest([layers[i]], current, i == layers.Count - 1 ? outputFraction ?? fraction : fraction, pruned);
+            {
+                var rate = i == layers.Count - 1 ? outputFraction ?? fraction
+                    : layers[i].Shape.Length == 4 ? convFraction ?? fraction
+                    : fraction;
+                PruneSmallest([layers[i]], current, rate, Rounding.Floor, ties, pruned);
+            }
             return Assemble(model, current, pruned);
         }
         finally
@@ -48,28 +58,30 @@ public static class MagnitudePruning
         }
     }
 
-    /// <summary>The mask that prunes <paramref name="fraction"/> of all remaining hidden weights with one threshold
-    /// (the output layer separately at <paramref name="outputFraction"/> when given, else included in the global
-    /// pool).</summary>
+    /// <summary>The mask that removes ⌈p·remaining⌉ of all remaining weights with one threshold (open_lth's
+    /// sparse_global); the output layer apart at <paramref name="outputFraction"/> when given (0: never pruned, as
+    /// open_lth does for LeNet and VGG), else in the pool.</summary>
     /// <param name="model">The model whose weight magnitudes decide.</param>
     /// <param name="current">The mask in force (null: dense).</param>
     /// <param name="fraction">Fraction in [0, 1] of the pooled remaining weights to remove.</param>
     /// <param name="outputFraction">The output layer's own fraction, when given.</param>
+    /// <param name="seed">Seed of the draw that breaks ties between equal magnitudes.</param>
     /// <exception cref="ArgumentOutOfRangeException">A fraction NaN or outside [0, 1].</exception>
     /// <exception cref="ArgumentException">An entry of <paramref name="current"/> the model does not have, or of
     /// another shape.</exception>
-    public static ModelMask Global(nn.Module model, ModelMask? current, double fraction, double? outputFraction = null)
+    public static ModelMask Global(nn.Module model, ModelMask? current, double fraction, double? outputFraction = null, ulong seed = 0)
     {
         var layers = Prepare(model, current);
         var pruned = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var ties = Symmetry.Torch.Generators.ForPurpose(seed, "prune-ties");
         try
         {
             if (outputFraction is { } output && layers.Count > 1)
             {
-                PruneSmallest(layers.Take(layers.Count - 1).ToList(), current, fraction, pruned);
-                PruneSmallest([layers[^1]], current, output, pruned);
+                PruneSmallest(layers.Take(layers.Count - 1).ToList(), current, fraction, Rounding.Ceiling, ties, pruned);
+                PruneSmallest([layers[^1]], current, output, Rounding.Ceiling, ties, pruned);
             }
-            else PruneSmallest(layers, current, fraction, pruned);
+            else PruneSmallest(layers, current, fraction, Rounding.Ceiling, ties, pruned);
             return Assemble(model, current, pruned);
         }
         finally
@@ -77,6 +89,15 @@ public static class MagnitudePruning
             foreach (var t in pruned.Values) t.Dispose();
         }
     }
+
+    /// <summary>How many of <paramref name="remaining"/> weights a round at <paramref name="fraction"/> removes, in
+    /// the float64 arithmetic of the original code (numpy's <c>ceil</c> / Python's <c>int</c>).</summary>
+    public static long CountToRemove(double fraction, long remaining, Rounding rounding) => rounding switch
+    {
+        Rounding.Floor => (long)Math.Floor(fraction * remaining),
+        Rounding.Ceiling => (long)Math.Ceiling(fraction * remaining),
+        _ => (long)Math.Round(fraction * remaining, MidpointRounding.AwayFromZero),
+    };
 
     /// <summary>The mask that prunes every prunable layer by magnitude until exactly ⌈<paramref name="sparsity"/>·size⌉
     /// of its weights are masked (layers already sparser keep their entry of <paramref name="current"/>).</summary>
@@ -193,7 +214,8 @@ public static class MagnitudePruning
         return result;
     }
 
-    private static void PruneSmallest(IReadOnlyList<PrunableLayer> layers, ModelMask? current, double fraction, Dictionary<string, Tensor> pruned)
+    private static void PruneSmallest(IReadOnlyList<PrunableLayer> layers, ModelMask? current, double fraction, Rounding rounding,
+        Generator ties, Dictionary<string, Tensor> pruned)
     {
         if (fraction is < 0 or > 1 || double.IsNaN(fraction))
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "pruning fraction must be in [0, 1]");
@@ -201,7 +223,7 @@ public static class MagnitudePruning
         var scores = layers.Select(l => Scores(l, current)).ToList();
         var all = scores.Count == 1 ? scores[0] : cat(scores, 0);
         var kept = all.ne(double.PositiveInfinity).sum().item<long>();
-        RecordMasks(layers, current, all, (long)Math.Round(fraction * kept, MidpointRounding.AwayFromZero), pruned);
+        RecordMasks(layers, current, all, CountToRemove(fraction, kept, rounding), pruned, ties);
     }
 
     // |w| where kept, +∞ where already pruned (never chosen again), flattened.
@@ -213,10 +235,19 @@ public static class MagnitudePruning
 
     // Zeroes the `remove` lowest-scoring entries of the concatenated scores (pruned entries score +∞) and records each
     // layer's new mask (kept entries of the current mask times the survivors) in `pruned`, detached from every scope.
-    private static void RecordMasks(IReadOnlyList<PrunableLayer> layers, ModelMask? current, Tensor all, long remove, Dictionary<string, Tensor> pruned)
+    // With a tie generator, the order among equal scores is a seeded random permutation (a stable sort of the shuffled
+    // scores); without one, libtorch's topk decides.
+    private static void RecordMasks(IReadOnlyList<PrunableLayer> layers, ModelMask? current, Tensor all, long remove,
+        Dictionary<string, Tensor> pruned, Generator? ties = null)
     {
         var keep = ones_like(all);
-        if (remove > 0)
+        if (remove > 0 && ties is not null)
+        {
+            var shuffle = randperm(all.numel(), generator: ties, device: all.device);
+            var (_, order) = all.index_select(0, shuffle).sort(0, descending: false, stable: true);
+            keep = keep.index_fill(0, shuffle.index_select(0, order.narrow(0, 0, remove)), 0.0);
+        }
+        else if (remove > 0)
         {
             var (_, indices) = all.topk(checked((int)remove), largest: false, sorted: false);
             keep = keep.index_fill(0, indices, 0.0);
@@ -235,3 +266,4 @@ public static class MagnitudePruning
         }
     }
 }
+

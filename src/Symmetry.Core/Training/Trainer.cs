@@ -34,6 +34,9 @@ public sealed record TrainerOptions
     }
     /// <summary>Step the scheduler once per epoch (true) or once per optimizer step (false).</summary>
     public bool ScheduleEachEpoch { get; init; } = true;
+    /// <summary>Stop once this many optimizer steps have been taken, mid-epoch if need be, after one evaluation (null:
+    /// train all <see cref="Epochs"/>).</summary>
+    public long? StopAtStep { get; init; }
 }
 
 /// <summary>
@@ -49,6 +52,7 @@ public sealed class Trainer : IDisposable
     private readonly List<ITrainingCallback> callbacks;
     private readonly NamedTensors initialParameters;
     private Tensor? gradientNormSum;
+    private long skipInEpoch;
 
     /// <summary>Prepares training; θ₀ is the model's parameters now.</summary>
     /// <param name="model">The model (build <paramref name="optimizer"/> on its parameters after moving it to the device).</param>
@@ -109,6 +113,24 @@ public sealed class Trainer : IDisposable
     /// <summary>θ₀, the parameters when training started (names as in the model; CPU copies owned by the trainer).</summary>
     public NamedTensors InitialParameters => initialParameters;
 
+    /// <summary>
+    /// Places a fresh trainer at optimizer step <paramref name="step"/> of its schedule, as if it had trained that far:
+    /// the epoch and step counters, the scheduler's position, and the data order (the first epoch run skips the
+    /// batches before the step). The model and optimizer are left as they are (a rewound network, a fresh optimizer).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative step, or batches per epoch below 1.</exception>
+    /// <exception cref="InvalidOperationException">The trainer has already trained.</exception>
+    public void StartAt(long step, long batchesPerEpoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchesPerEpoch, 1);
+        if (Step != 0 || Epoch != 0) throw new InvalidOperationException("StartAt places a fresh trainer; this one has already trained");
+        Epoch = checked((int)(step / batchesPerEpoch));
+        Step = step;
+        skipInEpoch = step % batchesPerEpoch;
+        Scheduler?.Restore(Options.ScheduleEachEpoch ? Epoch : step);
+    }
+
     /// <summary>Adds a callback.</summary>
     public void AddCallback(ITrainingCallback callback) => callbacks.Add(callback);
 
@@ -118,18 +140,27 @@ public sealed class Trainer : IDisposable
     {
         TrainingMetrics? last = History.LastOrDefault();
         var batchesPerEpoch = (long?)null;
-        while (Epoch < Options.Epochs)
+        while (Epoch < Options.Epochs && !StepLimitReached())
         {
             manual_seed(unchecked((long)Seeds.Derive(Options.Seed, $"epoch-{Epoch}")));
             Model.train();
             var clock = Stopwatch.StartNew();
-            long done = 0;
-            EpochProgress = (0, batchesPerEpoch);
-            foreach (var batch in Data.TrainBatches(Epoch))
+            long done = skipInEpoch;
+            EpochProgress = (done, batchesPerEpoch);
+            var skip = skipInEpoch;
+            skipInEpoch = 0;
+            foreach (var batch in Data.TrainBatches(Epoch).Skip(checked((int)skip)))
             {
                 done++;
                 EpochProgress = (done, batchesPerEpoch);
                 TrainStep(batch);
+                if (StepLimitReached())
+                {
+                    // Mid-epoch stop (a rewind point): one evaluation, no epoch end (checkpoints mark epoch boundaries).
+                    WallSeconds += clock.Elapsed.TotalSeconds;
+                    var perEpoch = batchesPerEpoch ?? (Data as LoaderData)?.BatchesPerEpoch;
+                    return Evaluate(perEpoch is { } count && done < count ? Epoch + (double)done / count : Epoch + 1);
+                }
                 if (!Options.ScheduleEachEpoch) Scheduler?.Step();
                 if (Options.EvaluateEverySteps > 0 && Step % Options.EvaluateEverySteps == 0)
                 {
@@ -149,6 +180,8 @@ public sealed class Trainer : IDisposable
         }
         return last;
     }
+
+    private bool StepLimitReached() => Options.StopAtStep is { } stop && Step >= stop;
 
     internal bool StopRequested() => callbacks.Any(c => c.ShouldStop(this));
 
