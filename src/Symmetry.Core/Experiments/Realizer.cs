@@ -1,4 +1,5 @@
 using Symmetry.Core.Data;
+using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
@@ -88,6 +89,8 @@ public sealed class Realizer
         PruneRecipe => "prune",
         ReinitRecipe => "reinit",
         MaskRecipe => "mask",
+        AgnosticizeRecipe => "agnosticize",
+        RandomPruneRecipe => "random-prune",
         _ => throw new ArgumentException($"unknown recipe {recipe.GetType().Name}", nameof(recipe)),
     };
 
@@ -114,6 +117,12 @@ public sealed class Realizer
                 break;
             case MaskRecipe mask:
                 ExperimentMasks.Apply(model, mask);
+                break;
+            case AgnosticizeRecipe agnosticize:
+                Agnosticize.Apply(model, agnosticize.Value, agnosticize.Keep, agnosticize.Seed);
+                break;
+            case RandomPruneRecipe prune:
+                RandomPrune.Apply(model, prune.Keep, prune.Seed, prune.InputKeep);
                 break;
             default:
                 throw new NotSupportedException($"recipe {state.Recipe.GetType().Name} has no implementation");

@@ -32,6 +32,9 @@ public sealed record TrainerOptions
         }
         init => device = value;
     }
+    /// <summary>When <see cref="EvaluateEachEpoch"/> is off, still evaluate once training ends (unless the last step
+    /// was just evaluated), so a run evaluated every N steps also reports its final weights.</summary>
+    public bool EvaluateAtEnd { get; init; }
     /// <summary>Step the scheduler once per epoch (true) or once per optimizer step (false).</summary>
     public bool ScheduleEachEpoch { get; init; } = true;
 }
@@ -144,6 +147,7 @@ public sealed class Trainer : IDisposable
             Epoch++;
             if (Options.ScheduleEachEpoch) Scheduler?.Step();
             if (Options.EvaluateEachEpoch) last = Evaluate(Epoch);
+            else if (Options.EvaluateAtEnd && Epoch == Options.Epochs && History.LastOrDefault()?.Step != Step) last = Evaluate(Epoch);
             EndEpoch();
             if (StopRequested()) break;
         }
@@ -176,6 +180,7 @@ public sealed class Trainer : IDisposable
         loss.backward();
         var zoo = Model as ZooModel;
         zoo?.Mask?.MaskGradients(zoo);
+        foreach (var callback in callbacks) callback.OnGradients(this);
         Tensor? squaredNorm = null;
         foreach (var p in Optimizer.parameters())
         {
