@@ -41,6 +41,14 @@ public sealed record LaPermRecipe
         _ => new ModelConfig(channels, imageSize, classes),
     };
 
+    /// <summary>A copy with k (a constant period: any schedule is dropped) and/or the epochs replaced; null keeps this
+    /// one's.</summary>
+    public LaPermRecipe Override(int? syncPeriod = null, int? epochs = null) => this with
+    {
+        LaPerm = syncPeriod is { } k ? LaPerm with { SyncPeriod = k, SyncSchedule = null } : LaPerm,
+        Training = Training.Override(epochs: epochs),
+    };
+
     /// <summary>The train recipe: LaPerm when <paramref name="laPerm"/>, else its inner optimizer alone (the same
     /// training, L2, augmentation and evaluation steps: the sibling to compare with).</summary>
     public TrainRecipe Train(ulong seed, bool laPerm = true, long? evaluateEverySteps = null) => new()
