@@ -3,7 +3,7 @@
 // test-accuracy curves (evaluated right after a sync) and checks that LaPerm's weights are θ₀'s, row by row, rearranged.
 //   dotnet fsi src/Symmetry.Scripts/train_by_reconnect.fsx [--model f1|f2|conv7|conv7-short|lenet-300-100|conv2|conv4|conv13|resnet-50]
 //     [--k 250] [--epochs N] [--prune 0.3 (fraction pruned)] [--agnosticize] [--seed 1] [--data DIR] [--threads 2]
-//     [--no-adam] [--db results/symmetry.db]
+//     [--evaluate-every N (steps; default: right after the first sync past each epoch)] [--no-adam] [--db results/symmetry.db]
 #load "_prelude.fsx"
 open TorchSharp
 open Symmetry
@@ -27,6 +27,11 @@ let agnosticize =
     else None
 let dataDirectory = flags.TryString "data"
 let withAdam = not (flags.Switch "no-adam")
+// The original's cadence evaluates every N steps whether or not a sync just happened (e.g. 250 with k = 1000).
+let evaluateEveryFlag = flags.TryInt "evaluate-every"
+match evaluateEveryFlag with
+| Some n when n < 1 -> Flags.Fail(sprintf "--evaluate-every must be ≥ 1 step, got %d" n)
+| _ -> ()
 let database = flags.String("db", ResultsStore.DefaultPath)
 Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
 Flags.Checked(fun () -> recipe.Training.Validate(); recipe.LaPerm.Validate())
@@ -45,7 +50,7 @@ do
         |> fun s -> match agnosticize with Some a -> s.Then a | None -> s
         |> fun s -> match prune with Some p -> s.Then(RandomPruneRecipe(Keep = 1.0 - p, Seed = seed)) | None -> s
     let stepsPerEpoch = LoaderData(splits, recipe.Training.BatchSize, seed).BatchesPerEpoch
-    let evaluateEvery = recipe.LaPerm.AlignedEvaluationPeriod stepsPerEpoch
+    let evaluateEvery = evaluateEveryFlag |> Option.map int64 |> Option.defaultValue (recipe.LaPerm.AlignedEvaluationPeriod stepsPerEpoch)
     printfn "%s on %s (%s): %s; %s; L2 %g; evaluated every %d steps (%d per epoch)%s" recipe.Name splits.Name recipe.Model
         (recipe.Training.Describe()) (recipe.LaPerm.Describe()) recipe.L2 evaluateEvery stepsPerEpoch
         (if recipe.Note = "" then "" else "; " + recipe.Note)
