@@ -29,6 +29,8 @@ public sealed record LaPermRecipe
     public string MissingAugmentation { get; init; } = "";
     /// <summary>The weight-agnostic start (F1, F2). Null: the model's own init.</summary>
     public AgnosticizeRecipe? Agnosticize { get; init; }
+    /// <summary>The init scheme, when the recipe's differs from the zoo model's own (null: the model's).</summary>
+    public InitScheme? Init { get; init; }
     /// <summary>The published top-1 test accuracy (null: not a published run).</summary>
     public double? PublishedAccuracy { get; init; }
     /// <summary>How it departs from the reference (shortened, our choice of k…); empty when it does not.</summary>
@@ -37,8 +39,8 @@ public sealed record LaPermRecipe
     /// <summary>The model config for data of this shape (LaPerm's ResNet-50 is <c>cifar-resnet</c> of depth 50).</summary>
     public ModelConfig ConfigFor(int channels, int imageSize, int classes) => Model switch
     {
-        "cifar-resnet" => new ResNetConfig(channels, imageSize, classes) { Depth = 50 },
-        _ => new ModelConfig(channels, imageSize, classes),
+        "cifar-resnet" => new ResNetConfig(channels, imageSize, classes) { Depth = 50, Init = Init },
+        _ => new ModelConfig(channels, imageSize, classes) { Init = Init },
     };
 
     /// <summary>A copy with k (a constant period: any schedule is dropped) and/or the epochs replaced; null keeps this
@@ -133,14 +135,23 @@ public static class LaPermRecipes
         PublishedAccuracy = 0.9253,
     };
 
-    /// <summary>LeNet-300-100 (not in the reference table): Conv7's optimizer and schedule at batch 128, 10 epochs,
-    /// k 20, biases synchronised — our choice, for the LaPerm-vs-Adam comparison.</summary>
+    /// <summary>LeNet-300-100 (not in the reference table): Conv7's optimizer and schedule at batch 128, 10 epochs, k 20,
+    /// Keras' default Dense init (Glorot-uniform weights, zero biases) with the biases left to Adam (the loop's default)
+    /// — our choice, for the LaPerm-vs-Adam comparison.</summary>
     public static LaPermRecipe Lenet300100 { get; } = new()
     {
-        Name = "lenet-300-100", Model = "lenet-300-100", ReferenceData = "MNIST",
+        Name = "lenet-300-100", Model = "lenet-300-100", ReferenceData = "MNIST", Init = InitScheme.GlorotUniform,
         Training = new() { Optimizer = KerasAdam, Schedule = new ExponentialSchedule { Gamma = 0.95 }, BatchSize = 128, Epochs = 10 },
-        LaPerm = new() { SyncPeriod = 20, SynchroniseBiases = true },
-        Note = "not a reference run: k 20 and 10 epochs are our choice",
+        LaPerm = new() { SyncPeriod = 20 },
+        Note = "not a reference run: Keras' Glorot init, k 20 and 10 epochs are our choice",
+    };
+
+    /// <summary><see cref="Lenet300100"/> with PyTorch's default init (weights and biases U(±1/√fan_in), half
+    /// Glorot's scale) and the biases synchronised too.</summary>
+    public static LaPermRecipe Lenet300100PyTorchInit { get; } = Lenet300100 with
+    {
+        Name = "lenet-300-100-pytorch-init", Init = null, LaPerm = new() { SyncPeriod = 20, SynchroniseBiases = true },
+        Note = "not a reference run: PyTorch's default init, biases synced, k 20 and 10 epochs are our choice",
     };
 
     /// <summary>Conv7 shortened for a CPU: 3 epochs, no augmentation, otherwise as <see cref="Conv7"/>.</summary>
@@ -151,7 +162,7 @@ public static class LaPermRecipes
     };
 
     private static readonly Dictionary<string, LaPermRecipe> byName =
-        new[] { Conv7, Conv7Short, F1, F2, Conv2, Conv4, Conv13, ResNet50, Lenet300100 }.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        new[] { Conv7, Conv7Short, F1, F2, Conv2, Conv4, Conv13, ResNet50, Lenet300100, Lenet300100PyTorchInit }.ToDictionary(r => r.Name, StringComparer.Ordinal);
 
     /// <summary>Every recipe name.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. byName.Keys];

@@ -120,7 +120,8 @@ public sealed class Trainer : IDisposable
     public TrainingMetrics? Run()
     {
         TrainingMetrics? last = History.LastOrDefault();
-        var batchesPerEpoch = (long?)null;
+        // Known up front for a loader (so evaluations within the first epoch get their fraction), else after one epoch.
+        var batchesPerEpoch = (Data as LoaderData)?.BatchesPerEpoch;
         while (Epoch < Options.Epochs)
         {
             manual_seed(unchecked((long)Seeds.Derive(Options.Seed, $"epoch-{Epoch}")));
