@@ -128,10 +128,10 @@ module LaPermFigures =
             let adam = pair.Adam |> Option.bind firstWeight |> Option.map snd
             let chosen = profileRows before.Length
             let panel (title: string) (rows: float32[][]) (first: bool) =
-                [ for j in chosen ->
+                [ for n, j in List.indexed chosen ->
                       let sorted = Array.sort rows.[j]
                       Chart.Line(Array.init sorted.Length float, sorted |> Array.map float, Name = sprintf "neuron %d" j,
-                                 ShowLegend = false, LineColor = FamilySupport.palette.[j % FamilySupport.palette.Length]) ]
+                                 ShowLegend = false, LineColor = FamilySupport.palette.[n % FamilySupport.palette.Length]) ]
                 |> Chart.combine
                 |> Chart.withXAxisStyle "rank within the neuron's fan-in"
                 |> Chart.withYAxisStyle(if first then "weight" else "")
