@@ -13,6 +13,7 @@ public static class Program
         (OpOverhead.Name, OpOverhead.Run),
         (LenetStep.Name, LenetStep.Run),
         (LapBench.Name, LapBench.Run),
+        (LaPermStep.Name, LaPermStep.Run),
     ];
 
     /// <summary>Run only when named: diagnostics, and the epoch benchmarks (minutes, not seconds).</summary>

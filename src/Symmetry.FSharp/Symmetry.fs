@@ -124,6 +124,33 @@ module Train =
         trainer.Run() |> ignore
         List.ofSeq trainer.History
 
+/// Train by reconnecting (LaPerm, seed 001): the recipes, the synchroniser as a callback of `Train.run`, and the
+/// weight surgery, with F# lists and tuples.
+module LaPerm =
+    open Symmetry.Core.LaPerm
+
+    /// A LaPerm recipe by name (conv7, conv7-short, f1, f2, conv2, conv4, conv13, resnet-50, lenet-300-100).
+    let recipe (name: string) = LaPermRecipes.Named name
+
+    /// LaPerm with sync period `k` (weights only; biases and BatchNorm trained by the inner optimizer alone).
+    let every (k: int) = LaPermSettings(SyncPeriod = k)
+
+    /// The same settings with biases synchronised too (the Conv7, F1 and F2 reference runs).
+    let withBiases (settings: LaPermSettings) = LaPermSettings(SyncPeriod = settings.SyncPeriod, SyncSchedule = settings.SyncSchedule, SynchroniseBiases = true, SynchroniseBatchNorm = settings.SynchroniseBatchNorm, SyncAtEnd = settings.SyncAtEnd)
+
+    /// A callback that synchronises `model` as `settings` say; pass it to `Train.run` (dispose it afterwards).
+    let synchronizer (settings: LaPermSettings) (model: ZooModel) = new LaPermSynchronizer(model, settings)
+
+    /// Every parameter set to `value` and kept with probability a/b: one (a, b) for all, or one per parameter.
+    let agnosticize (value: float) (keep: (int * int) list) (seed: uint64) (model: ZooModel) =
+        Agnosticize.Apply(model, Nullable value, keep |> List.map KeepRatio |> Array.ofList, seed)
+        model
+
+    /// Every weight of rank ≥ 2 kept with probability `keep` (the first tensor max(keep, 0.8)); zeroes, no mask.
+    let randomPrune (keep: float) (seed: uint64) (model: ZooModel) =
+        RandomPrune.Apply(model, keep, seed)
+        model
+
 /// The weight-symmetry sweep (seed 000) from F#: F# tuples and lists instead of value tuples and nullables.
 module WeightSymmetry =
     open Symmetry.Core.Experiments.WeightSymmetry

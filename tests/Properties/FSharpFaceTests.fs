@@ -45,3 +45,25 @@ let ``Train.run takes F# functions as callbacks and returns every evaluation`` (
     Assert.That((List.ofSeq epochsSeen = [ 1; 2 ]), sprintf "epochs seen %A" epochsSeen)
     Assert.That((history |> List.map (fun m -> m.Test.Accuracy) = List.ofSeq accuracies), "history = the evaluations the callback saw")
     Assert.That(history.Length, Is.EqualTo 2)
+
+[<Test>]
+let ``LaPerm from F#: F1 trained with the synchroniser ends with every row's values rearranged`` () =
+    use dir = new TempDir()
+    writeBandedMnist 300 dir.Path
+    use data = Data.load (Some dir.Path)
+    let weight (model: ZooModel) = model.parameters() |> Seq.head |> fun p -> p.detach().clone()
+    let sortedBits (t: TorchSharp.torch.Tensor) = (let struct (values, _) = t.sort(1L) in values.data<float32>().ToArray()) |> Array.map System.BitConverter.SingleToInt32Bits
+    use agnostic = Model.forData data |> Model.create "f1" 1UL |> LaPerm.agnosticize 0.08 [ 4, 7 ] 1UL
+    use agnosticWeight = weight agnostic
+    Assert.That(agnosticWeight.data<float32>().ToArray() |> Array.forall (fun x -> x = 0.0f || x = 0.08f), "agnosticized: every weight in {0, 0.08}")
+    use model = Model.forData data |> Model.create "f1" 1UL
+    use before = weight model
+    // 300 samples at batch 32: 10 steps, so k = 5 syncs after the last one.
+    use laPerm = LaPerm.synchronizer (LaPerm.every 5) model
+    let recipe = Recipes.named "generic" |> Recipes.epochs 1 |> Recipes.batch 32
+    Train.run recipe 1UL (Runtime.device "cpu") [ laPerm ] data model |> ignore
+    Assert.That(laPerm.Syncs, Is.EqualTo 2L)
+    use after = weight model
+    Assert.That((sortedBits after = sortedBits before), "every row holds θ₀'s values bit for bit")
+    Assert.That((after.data<float32>().ToArray() <> before.data<float32>().ToArray()), "and they moved")
+    Assert.That(LaPerm.recipe("f1").LaPerm.SyncPeriod, Is.EqualTo 250)

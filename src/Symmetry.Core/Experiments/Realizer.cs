@@ -1,4 +1,5 @@
 using Symmetry.Core.Data;
+using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
@@ -89,6 +90,8 @@ public sealed class Realizer
         ReinitRecipe => "reinit",
         MaskRecipe => "mask",
         RewindRecipe => "rewind",
+        AgnosticizeRecipe => "agnosticize",
+        RandomPruneRecipe => "random-prune",
         _ => throw new ArgumentException($"unknown recipe {recipe.GetType().Name}", nameof(recipe)),
     };
 
@@ -118,6 +121,12 @@ public sealed class Realizer
                 break;
             case RewindRecipe rewind:
                 Rewind(state, rewind, model);
+                break;
+            case AgnosticizeRecipe agnosticize:
+                Agnosticize.Apply(model, agnosticize.Value, agnosticize.Keep, agnosticize.Seed);
+                break;
+            case RandomPruneRecipe prune:
+                RandomPrune.Apply(model, prune.Keep, prune.Seed, prune.InputKeep);
                 break;
             default:
                 throw new NotSupportedException($"recipe {state.Recipe.GetType().Name} has no implementation");

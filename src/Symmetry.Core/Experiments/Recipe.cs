@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Symmetry.Core.Data;
+using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Training;
@@ -13,6 +15,8 @@ namespace Symmetry.Core.Experiments;
 [JsonDerivedType(typeof(ReinitRecipe), "reinit")]
 [JsonDerivedType(typeof(MaskRecipe), "mask")]
 [JsonDerivedType(typeof(RewindRecipe), "rewind")]
+[JsonDerivedType(typeof(AgnosticizeRecipe), "agnosticize")]
+[JsonDerivedType(typeof(RandomPruneRecipe), "random-prune")]
 public abstract record Recipe
 {
     /// <summary>Seed of the recipe's own random draws (init, data order, mask positions…).</summary>
@@ -52,9 +56,31 @@ public sealed record TrainRecipe : Recipe
     /// state is then the network at that step, e.g. the rewind point k of a dense run.</summary>
     public long? StopStep { get; init; }
 
+    // The fields below are left out of the key while unset, so the keys of states recorded before they existed stand.
+
+    /// <summary>Train by reconnecting: LaPerm around <see cref="Training"/>'s optimizer (ALGORITHMS §2). Null: plain
+    /// training.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LaPermSettings? LaPerm { get; init; }
+
+    /// <summary>Keras-style L2 (<see cref="L2Penalty"/>): λ·Σw² on every Linear/Conv2d weight but the output layer's,
+    /// added to the loss. 0: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double L2 { get; init; }
+
+    /// <summary>Evaluate every this many steps instead of at epoch ends (and once more at the end). Null: at epoch
+    /// ends, or, under LaPerm, right after the first sync at or past each epoch's worth of steps
+    /// (<see cref="LaPermSettings.AlignedEvaluationPeriod"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? EvaluateEverySteps { get; init; }
+
+    /// <summary>Training-set augmentation, drawn from the data-order seed. Null: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Augmentation? Augmentation { get; init; }
+
     /// <inheritdoc />
     public override string Describe() =>
-        $"train({Training.Epochs} ep, {Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed}" +
+        $"train({Training.Epochs} ep, {(LaPerm is { } l ? $"LaPerm k {l.SyncPeriod} over " : "")}{Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed}" +
         $"{(StartStep > 0 ? $", from step {StartStep}" : "")}{(StopStep is { } stop ? $", to step {stop}" : "")})";
 }
 
@@ -110,4 +136,32 @@ public sealed record MaskRecipe : Recipe
 
     /// <inheritdoc />
     public override string Describe() => $"mask({MaskType} {Sparsity:P0})";
+}
+
+/// <summary>LaPerm's weight-agnostic start (<see cref="LaPerm.Agnosticize"/>): every parameter set to
+/// <see cref="Value"/>, then kept with probability a/b, drawn from the recipe's seed.</summary>
+public sealed record AgnosticizeRecipe : Recipe
+{
+    /// <summary>The shared value (null keeps each weight's own value).</summary>
+    public double? Value { get; init; } = 0.01;
+
+    /// <summary>One ratio for every parameter or one per parameter, in the model's order.</summary>
+    public IReadOnlyList<KeepRatio> Keep { get; init; } = [new(1, 4)];
+
+    /// <inheritdoc />
+    public override string Describe() => $"agnosticize({Value?.ToString("G3") ?? "own values"}, keep {string.Join(",", Keep)})";
+}
+
+/// <summary>LaPerm's random pruning (<see cref="LaPerm.RandomPrune"/>): weights zeroed with probability 1 − keep,
+/// drawn from the recipe's seed; no mask.</summary>
+public sealed record RandomPruneRecipe : Recipe
+{
+    /// <summary>The fraction of weights KEPT.</summary>
+    public double Keep { get; init; } = 1;
+
+    /// <summary>The first weight tensor keeps max(<see cref="Keep"/>, this).</summary>
+    public double InputKeep { get; init; } = LaPerm.RandomPrune.DefaultInputKeep;
+
+    /// <inheritdoc />
+    public override string Describe() => $"random-prune(keep {Keep:P0})";
 }

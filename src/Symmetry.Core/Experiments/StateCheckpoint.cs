@@ -34,4 +34,13 @@ public static class StateCheckpoint
         using (var state = CheckpointSections.Unprefixed(CheckpointSections.Model, file)) StateDicts.Load(model, state);
         CheckpointSections.RestoreMasks(model, file);
     }
+
+    /// <summary>The model tensors (parameters and buffers, by name) saved in the state checkpoint at
+    /// <paramref name="path"/>, on the CPU, owned by the caller: for analyses that read weights without building the
+    /// model.</summary>
+    public static NamedTensors ReadModel(string path)
+    {
+        using var file = SafeTensors.Load(path);
+        return CheckpointSections.Unprefixed(CheckpointSections.Model, file);
+    }
 }

@@ -1,4 +1,5 @@
 using Symmetry.Core.Data;
+using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
@@ -32,7 +33,8 @@ internal static class TrainingRun
     /// <summary>Whether runs of <paramref name="recipe"/> can train batched: not when its pruning schedule changes the
     /// model after training has begun (the stacked networks would need re-stacking at those epochs).</summary>
     internal static bool CanBatch(TrainRecipe recipe) =>
-        recipe.StartStep == 0 && recipe.StopStep is null && (recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0));
+        recipe.StartStep == 0 && recipe.StopStep is null && recipe is { LaPerm: null, L2: 0, EvaluateEverySteps: null, Augmentation: null } &&
+        (recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0));
 
     /// <summary>
     /// Trains several runs of one MLP layout and one training setting (seeds aside) together through a
@@ -71,21 +73,29 @@ internal static class TrainingRun
         DataSplits splits, Device device, bool evaluateTrainSet, IEnumerable<ITrainingCallback>? extra)
     {
         var training = recipe.Training;
+        if (recipe.LaPerm is not null && recipe.PruneSchedule is { Count: > 0 })
+            throw new ArgumentException("LaPerm keeps θ₀'s values, so it cannot follow a magnitude-pruning schedule: prune first (a random-prune state), then train with LaPerm");
         model.to(device);
         // Built after the move (.to makes new parameters).
         var optimizer = training.Optimizer.Create(model.parameters());
+        var loader = new LoaderData(splits, training.BatchSize, recipe.Seed, recipe.Augmentation);
+        var totalSteps = loader.BatchesPerEpoch * training.Epochs;
+        var evaluateEvery = recipe.EvaluateEverySteps ?? recipe.LaPerm?.AlignedEvaluationPeriod(loader.BatchesPerEpoch);
         var options = new TrainerOptions
         {
             Epochs = training.Epochs, Seed = recipe.Seed, Device = device, EvaluateTrainSet = evaluateTrainSet, StopAtStep = recipe.StopStep,
+            EvaluateEachEpoch = evaluateEvery is null, EvaluateEverySteps = evaluateEvery ?? 0, EvaluateAtEnd = evaluateEvery is not null,
         };
-        // Epoch ends: prune on schedule first, then checkpoint the pruned state.
+        // Per step: the L2 gradient before the optimizer step, LaPerm's sync after it (so evaluations and epoch-end
+        // checkpoints see synchronised weights where a sync fell). Epoch ends: prune on schedule first, then
+        // checkpoint the pruned state.
+        var laPerm = recipe.LaPerm is { } settings ? new LaPermSynchronizer(model, settings, totalSteps) : null;
+        ITrainingCallback[] stepCallbacks = [.. recipe.L2 > 0 ? [new L2Penalty(model, recipe.L2)] : Array.Empty<ITrainingCallback>(), .. laPerm is null ? [] : new ITrainingCallback[] { laPerm }];
         ITrainingCallback[] callbacks = store is null
-            ? [new ScheduledPruning(recipe, model), .. extra ?? []]
-            : [new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
-        var data = new LoaderData(splits, training.BatchSize, recipe.Seed);
-        var trainer = new Trainer(model, optimizer, data, options,
-            training.Schedule.Build(training.Epochs), callbacks);
-        var run = new PreparedRun(trainer, optimizer);
+            ? [.. stepCallbacks, new ScheduledPruning(recipe, model), .. extra ?? []]
+            : [.. stepCallbacks, new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
+        var trainer = new Trainer(model, optimizer, loader, options, training.Schedule.Build(training.Epochs), callbacks);
+        var run = new PreparedRun(trainer, optimizer, laPerm);
         try
         {
             if (store is not null && NewestIntactCheckpoint(store, runId) is { } checkpoint)
@@ -93,7 +103,7 @@ internal static class TrainingRun
                 TrainingCheckpoint.Restore(trainer, checkpoint.Path);
                 run.ResumedFrom = trainer.Epoch;
             }
-            else if (recipe.StartStep > 0) trainer.StartAt(recipe.StartStep, data.BatchesPerEpoch);
+            else if (recipe.StartStep > 0) trainer.StartAt(recipe.StartStep, loader.BatchesPerEpoch);
             else Prune(recipe, model, epoch: 0);
             return run;
         }
@@ -104,7 +114,7 @@ internal static class TrainingRun
         }
     }
 
-    private sealed class PreparedRun(Trainer trainer, optim.Optimizer optimizer) : IDisposable
+    private sealed class PreparedRun(Trainer trainer, optim.Optimizer optimizer, LaPermSynchronizer? laPerm) : IDisposable
     {
         public Trainer Trainer { get; } = trainer;
         public int? ResumedFrom { get; set; }
@@ -113,6 +123,7 @@ internal static class TrainingRun
         {
             Trainer.Dispose();
             optimizer.Dispose();
+            laPerm?.Dispose();
         }
     }
 

@@ -8,6 +8,10 @@ public interface ITrainingCallback
     /// during the call: reading it (<c>loss.item&lt;float&gt;()</c>) is a host sync, so only callbacks that need it pay.</summary>
     void OnStep(Trainer trainer, TorchSharp.torch.Tensor loss) { }
 
+    /// <summary>After each backward pass (and the mask's zeroing of masked gradients), before the optimizer step: the
+    /// place to change gradients, e.g. to add a penalty's (<see cref="L2Penalty"/>).</summary>
+    void OnGradients(Trainer trainer) { }
+
     /// <summary>After each evaluation.</summary>
     void OnEvaluation(Trainer trainer, TrainingMetrics metrics) { }
 

@@ -8,6 +8,8 @@ namespace Symmetry.Core.Training;
 [JsonDerivedType(typeof(ConstantSchedule), "constant")]
 [JsonDerivedType(typeof(CosineSchedule), "cosine")]
 [JsonDerivedType(typeof(PiecewiseSchedule), "piecewise")]
+[JsonDerivedType(typeof(ExponentialSchedule), "exponential")]
+[JsonDerivedType(typeof(StepDecaySchedule), "step-decay")]
 public abstract record ScheduleSettings
 {
     /// <summary>The names <see cref="Parse"/> accepts.</summary>
@@ -90,6 +92,50 @@ public sealed record PiecewiseSchedule : ScheduleSettings
 
     /// <inheritdoc/>
     public override string Describe() => "piecewise " + string.Join(",", Steps.Select(s => $"{s.Epoch}:{s.Factor:G3}"));
+}
+
+/// <summary>The base rate × γ^epoch (Keras' <c>lr·0.95**epoch</c>, LaPerm's Conv7, F1 and F2 recipes).</summary>
+public sealed record ExponentialSchedule : ScheduleSettings
+{
+    /// <summary>γ, the factor per epoch.</summary>
+    public double Gamma { get; init; } = 0.95;
+
+    /// <inheritdoc/>
+    public override Schedule Build(int epochs) => Schedule.Exponential(Gamma);
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        if (!(Gamma > 0 && Gamma <= 1))
+            throw new ArgumentOutOfRangeException(nameof(Gamma), Gamma, $"exponential schedule's γ must be in (0, 1], got {Gamma}");
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"exponential γ {Gamma:G3}";
+}
+
+/// <summary>The base rate × γ^⌊epoch / every⌋ (StepLR; LaPerm's CIFAR recipes: 0.6 every 10 epochs).</summary>
+public sealed record StepDecaySchedule : ScheduleSettings
+{
+    /// <summary>Epochs between two decays.</summary>
+    public int Every { get; init; } = 10;
+
+    /// <summary>γ, the factor at each decay.</summary>
+    public double Gamma { get; init; } = 0.1;
+
+    /// <inheritdoc/>
+    public override Schedule Build(int epochs) => Schedule.StepDecay(Every, Gamma);
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        if (Every < 1) throw new ArgumentOutOfRangeException(nameof(Every), Every, $"step-decay schedule's period must be ≥ 1 epoch, got {Every}");
+        if (!(Gamma > 0 && Gamma <= 1))
+            throw new ArgumentOutOfRangeException(nameof(Gamma), Gamma, $"step-decay schedule's γ must be in (0, 1], got {Gamma}");
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"×{Gamma:G3} every {Every} epochs";
 }
 
 /// <summary>From <paramref name="Epoch"/> epochs on, the rate is <paramref name="Factor"/> × base.</summary>

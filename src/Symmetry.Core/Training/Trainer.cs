@@ -32,6 +32,9 @@ public sealed record TrainerOptions
         }
         init => device = value;
     }
+    /// <summary>When <see cref="EvaluateEachEpoch"/> is off, still evaluate once training ends (unless the last step
+    /// was just evaluated), so a run evaluated every N steps also reports its final weights.</summary>
+    public bool EvaluateAtEnd { get; init; }
     /// <summary>Step the scheduler once per epoch (true) or once per optimizer step (false).</summary>
     public bool ScheduleEachEpoch { get; init; } = true;
     /// <summary>Stop once this many optimizer steps have been taken, mid-epoch if need be, after one evaluation (null:
@@ -139,7 +142,8 @@ public sealed class Trainer : IDisposable
     public TrainingMetrics? Run()
     {
         TrainingMetrics? last = History.LastOrDefault();
-        var batchesPerEpoch = (long?)null;
+        // Known up front for a loader (so evaluations within the first epoch get their fraction), else after one epoch.
+        var batchesPerEpoch = (Data as LoaderData)?.BatchesPerEpoch;
         while (Epoch < Options.Epochs && !StepLimitReached())
         {
             manual_seed(unchecked((long)Seeds.Derive(Options.Seed, $"epoch-{Epoch}")));
@@ -175,6 +179,7 @@ public sealed class Trainer : IDisposable
             Epoch++;
             if (Options.ScheduleEachEpoch) Scheduler?.Step();
             if (Options.EvaluateEachEpoch) last = Evaluate(Epoch);
+            else if (Options.EvaluateAtEnd && Epoch == Options.Epochs && History.LastOrDefault()?.Step != Step) last = Evaluate(Epoch);
             EndEpoch();
             if (StopRequested()) break;
         }
@@ -209,6 +214,7 @@ public sealed class Trainer : IDisposable
         loss.backward();
         var zoo = Model as ZooModel;
         zoo?.Mask?.MaskGradients(zoo);
+        foreach (var callback in callbacks) callback.OnGradients(this);
         Tensor? squaredNorm = null;
         foreach (var p in Optimizer.parameters())
         {
