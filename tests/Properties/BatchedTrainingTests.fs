@@ -20,15 +20,7 @@ open Symmetry.Properties.TestSupport
 let ensureTorch () = TorchRuntime.Ensure()
 
 /// A small synthetic 3-class problem: 100 training samples (batches of 16 end with a partial one) and 40 test samples of 1×4×4.
-let private syntheticSplits () =
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(11UL)
-    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
-    let make (n: int64) name =
-        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
-        let images = centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5
-        new TensorDataset(name, images, labels)
-    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 100L "train", make 40L "test", 3)
+let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 100L 40L
 
 /// One network of a case: its seed (init and data order), mask type, sparsity and mask seed.
 type Network = { Seed: uint64; Mask: MaskType; Sparsity: float; MaskSeed: uint64 }

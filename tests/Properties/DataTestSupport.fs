@@ -110,3 +110,16 @@ let writeBandedMnist (trainCount: int) (dir: string) =
 let repositoryRoot =
     let assemblyDirectory = Path.GetDirectoryName(typeof<TempDir>.Assembly.Location) |> nonNull
     Path.GetFullPath(Path.Combine(assemblyDirectory, "..", "..", "..", "..", ".."))
+
+/// Three Gaussian clusters of 1×4×4 "images" around random centres (generator seed 11): `trainCount` training and
+/// `testCount` test samples, in memory. Small and learnable, for tests that train.
+let gaussianSplits (trainCount: int64) (testCount: int64) =
+    Symmetry.Torch.TorchRuntime.Ensure()
+    use scope = TorchSharp.torch.NewDisposeScope()
+    use g = new TorchSharp.torch.Generator(11UL)
+    let centres = TorchSharp.torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
+    let make (n: int64) name =
+        let labels = TorchSharp.torch.randint(0L, 3L, [| n |], dtype = TorchSharp.torch.ScalarType.Int64, generator = g)
+        let images = centres.index_select(0L, labels) + TorchSharp.torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5
+        new Symmetry.Core.Data.TensorDataset(name, images, labels)
+    new Symmetry.Core.Data.DataSplits("synthetic", "(memory)", Symmetry.Core.Data.DataFormat.Idx, make trainCount "train", make testCount "test", 3)

@@ -54,15 +54,7 @@ let ``changing any field, a default included, changes the key`` (seed: uint64) (
     let same = root.Then(TrainRecipe(Training = TrainingRecipes.Generic.Override(epochs = epochs.Get), Seed = seed))
     same.Key = baseline.Key && variants |> List.forall (fun v -> v.Key <> baseline.Key)
 
-let private syntheticSplits (_: string | null) =
-    TorchRuntime.Ensure()
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(11UL)
-    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
-    let make (n: int64) name =
-        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
-        new TensorDataset(name, centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5, labels)
-    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 64L "train", make 16L "test", 3)
+let private syntheticSplits (_: string | null) = Symmetry.Properties.DataTestSupport.gaussianSplits 64L 16L
 
 let private weights (model: ZooModel) =
     model.parameters() |> Seq.collect (fun p -> p.data<float32>().ToArray()) |> Array.ofSeq

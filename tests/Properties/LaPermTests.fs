@@ -50,15 +50,7 @@ let private rowsOf (p: torch.Tensor) : float32[][] =
 // ---------------------------------------------------------------- a small problem
 
 /// 96 training and 32 test samples of 1×4×4 in 3 classes (6 steps per epoch at batch 16).
-let private syntheticSplits () =
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(11UL)
-    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
-    let make (n: int64) name =
-        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
-        let images = centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5
-        new TensorDataset(name, images, labels)
-    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 96L "train", make 32L "test", 3)
+let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 96L 32L
 
 type private Case =
     { Conv: bool; Width: int; BatchNorm: bool; K: int; Epochs: int; Keep: float; ZeroRow: bool; Biases: bool; SyncAtEnd: bool; Seed: int }

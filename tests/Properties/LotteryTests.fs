@@ -151,14 +151,7 @@ let ``interpolation at α = 0 and α = 1 gives the end points bit for bit`` (see
     b.Dispose()
     result
 
-let private syntheticSplits () =
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(11UL)
-    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
-    let make (n: int64) name =
-        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
-        new TensorDataset(name, centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5, labels)
-    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 80L "train", make 20L "test", 3)
+let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 80L 20L
 
 /// SGD without momentum and a stepped rate (so the schedule position matters), batch 16: 5 steps per epoch.
 let private sgd epochs =

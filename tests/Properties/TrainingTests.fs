@@ -22,16 +22,7 @@ type private Module = torch.nn.Module<torch.Tensor, torch.Tensor>
 let ensureTorch () = TorchRuntime.Ensure()
 
 /// A small synthetic 3-class problem: 96 training and 32 test samples of 1×4×4.
-let private syntheticSplits () =
-    TorchRuntime.Ensure()
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(11UL)
-    let centres = torch.randn([| 3L; 1L; 4L; 4L |], generator = g)
-    let make (n: int64) name =
-        let labels = torch.randint(0L, 3L, [| n |], dtype = torch.ScalarType.Int64, generator = g)
-        let images = centres.index_select(0L, labels) + torch.randn([| n; 1L; 4L; 4L |], generator = g) * 0.5
-        new TensorDataset(name, images, labels)
-    new DataSplits("synthetic", "(memory)", DataFormat.Idx, make 96L "train", make 32L "test", 3)
+let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 96L 32L
 
 /// A linear layer with PyTorch's default initialisation drawn from `init` (weight then bias).
 let private seededLinear (inputs: int64) (outputs: int64) (init: torch.Generator) =
