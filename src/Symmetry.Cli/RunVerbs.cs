@@ -114,9 +114,10 @@ internal static class RunVerbs
             if (slurm.Problem() is { } problem) throw new ArgumentException(problem);
             if (!parse.GetValue(SubmitToSlurm) && parse.GetValue(SlurmTask) is null && SlurmFlags.GivenFlags(parse) is [var flag, ..])
                 throw new ArgumentException($"{flag} applies to SLURM sweeps: add --slurm");
-            if (parse.GetValue(SubmitToSlurm) || parse.GetValue(SlurmTask) is not null)
+            if (parse.GetValue(SubmitToSlurm))
             {
-                // Run ids name the data's fingerprint: the sweep's key and the shards' runs must use the same ids.
+                // Run ids name the data's fingerprint: the sweep's key and the shard lookups must use the ids the tasks
+                // store. (A task picks its configs by index and its driver adds the fingerprint when it loads the data.)
                 using var splits = Core.Data.DataSets.Load(template.Data);
                 configs = configs.Select(c => WeightSymmetryDriver.WithData(c, splits)).ToList();
             }
