@@ -31,7 +31,7 @@ public static class GReluProcrustes
     /// <summary>(N·H·W, C): one column per channel, scaled to unit norm (zero columns stay zero).</summary>
     internal static Tensor ChannelColumns(Tensor maps)
     {
-        var columns = maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1]);
+        var columns = ActivationPair.Columns(maps);
         var norms = columns.norm(0, keepdim: true);
         return columns / norms.where(norms.gt(0), ones_like(norms));
     }

@@ -15,8 +15,8 @@ public static class OrthogonalProcrustes
         using var scope = NewDisposeScope();
         if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
-        var h1 = Unit(a.permute(0, 2, 3, 1).reshape(-1, a.shape[1]));
-        var h2 = Unit(b.permute(0, 2, 3, 1).reshape(-1, b.shape[1]));
+        var h1 = Unit(ActivationPair.Columns(a));
+        var h2 = Unit(ActivationPair.Columns(b));
         var nuclear = linalg.svdvals(h1.t().matmul(h2)).sum().item<double>();
         return 1 - Math.Sqrt(Math.Max(2 - 2 * nuclear, 0)) / 2;
     }
