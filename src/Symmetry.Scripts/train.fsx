@@ -2,7 +2,7 @@
 // dotnet fsi src/Symmetry.Scripts/train.fsx --model lenet-300-100 [--recipe generic|seed-000|open-lth-lenet|mnist-cnn]
 //   [--epochs N] [--optimizer adam|adamw|sgd] [--lr X] [--weight-decay X] [--momentum X] [--nesterov]
 //   [--batch N] [--schedule constant|cosine] [--seed 42] [--threads 2] [--device cpu|cuda]
-//   [--crop-padding 0] [--flip 0] [--checkpoint results/train.safetensors]
+//   [--crop-padding 0] [--flip 0] [--rotation 0 (degrees)] [--shift 0 (fraction)] [--zoom 0] [--checkpoint results/train.safetensors]
 // Flags override the recipe (default: the model's, TrainingRecipes.For; generic: Adam 1e-3, batch 128, 10 epochs).
 #load "_prelude.fsx"
 open System.IO
@@ -18,7 +18,9 @@ let recipe =
         (match flags.TryString "recipe" with Some name -> Recipes.named name | None -> Recipes.forModel modelName)
         |> Recipes.withFlags flags)
 let seed = uint64 (flags.Int("seed", 42))
-let augmentation = Augmentation(flags.Int("crop-padding", 0), flags.Float("flip", 0.0))
+let augmentation =
+    Augmentation(flags.Int("crop-padding", 0), flags.Float("flip", 0.0),
+                 RotationDegrees = flags.Float("rotation", 0.0), Shift = flags.Float("shift", 0.0), Zoom = flags.Float("zoom", 0.0))
 let device = Flags.Checked(fun () -> flags.TryString "device" |> Option.map Runtime.device |> Option.defaultWith Runtime.defaultDevice)
 let checkpoint = flags.TryString "checkpoint"
 let data = Data.load (flags.TryString "data")

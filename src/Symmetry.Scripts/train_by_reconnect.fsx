@@ -2,7 +2,7 @@
 // same data order, as sibling train states of one root in the results store (a rerun loads them). Prints both
 // test-accuracy curves (evaluated right after a sync) and checks that LaPerm's weights are θ₀'s, row by row, rearranged.
 //   dotnet fsi src/Symmetry.Scripts/train_by_reconnect.fsx [--model f1|f2|conv7|conv7-short|lenet-300-100|conv2|conv4|conv13|resnet-50]
-//     [--k 250] [--epochs N] [--prune 0.3 (fraction pruned)] [--agnosticize] [--seed 1] [--data DIR] [--threads 2]
+//     [--k 250] [--epochs N] [--prune 0.3 (fraction pruned)] [--agnosticize] [--no-augmentation] [--seed 1] [--data DIR] [--threads 2]
 //     [--evaluate-every N (steps; default: right after the first sync past each epoch)] [--no-adam] [--db results/symmetry.db]
 #load "_prelude.fsx"
 open TorchSharp
@@ -16,7 +16,7 @@ open Symmetry.Core.Training
 
 let flags = Flags.OfScript fsi.CommandLineArgs
 let reference = Flags.Checked(fun () -> LaPermRecipes.Named(flags.String("model", "f1")))
-let recipe = reference.Override(Option.toNullable (flags.TryInt "k"), Option.toNullable (flags.TryInt "epochs"))
+let recipe = reference.Override(Option.toNullable (flags.TryInt "k"), Option.toNullable (flags.TryInt "epochs"), not (flags.Switch "no-augmentation"))
 let prune = flags.TryFloat "prune"
 let seed = uint64 (flags.Int("seed", 1))
 // --agnosticize: the recipe's weight-agnostic start (F1, F2), else ALGORITHMS' default (0.01, keep 1/4).
@@ -54,7 +54,9 @@ do
     printfn "%s on %s (%s): %s; %s; L2 %g; evaluated every %d steps (%d per epoch)%s" recipe.Name splits.Name recipe.Model
         (recipe.Training.Describe()) (recipe.LaPerm.Describe()) recipe.L2 evaluateEvery stepsPerEpoch
         (if recipe.Note = "" then "" else "; " + recipe.Note)
-    if recipe.MissingAugmentation <> "" && not (isNull recipe.Augmentation) then printfn "augmentation the reference has and this run lacks: %s" recipe.MissingAugmentation
+    match recipe.Augmentation with
+    | null -> printfn "no augmentation"
+    | a -> printfn "augmentation: rotation ±%g°, shift ±%g, zoom 1 ± %g, flip p = %g" a.RotationDegrees a.Shift a.Zoom a.FlipProbability
     use store = Flags.Checked(fun () -> ResultsStore.Open database)
     let realizer = Realizer(store, fun _ -> splits)
     realizer.CallbacksFor <-

@@ -316,3 +316,35 @@ let ``LaPerm and Adam siblings of one agnosticized root: LaPerm ends a rearrange
         Assert.That((sortedRows adam <> sortedRows initial), "Adam changes values")
     finally
         if Directory.Exists directory then Directory.Delete(directory, true)
+
+[<Test>]
+let ``a LaPerm run killed after an epoch resumes from its checkpoint to the uninterrupted run, bit for bit`` () =
+    use dir = new Symmetry.Properties.DataTestSupport.TempDir()
+    use splits = syntheticSplits ()
+    // 96 samples at batch 16: 6 steps an epoch. With k = 4 the first epoch ends two Adam steps after a sync, so its
+    // checkpoint holds weights that are not a rearrangement of θ₀: a resumed run that took θ₀ from them (rather than
+    // from the checkpoint's initial parameters) would synchronise to other multisets and end elsewhere.
+    let training = TrainingSettings(Optimizer = AdamSettings(LearningRate = 0.05), BatchSize = 16, Epochs = 3)
+    let state =
+        ExperimentState.Initial("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 8 |]), 3UL)
+            .Then(RandomPruneRecipe(Keep = 0.7, InputKeep = 0.7, Seed = 3UL))
+            .Then(TrainRecipe(Seed = 3UL, Training = training, LaPerm = LaPermSettings(SyncPeriod = 4, SynchroniseBiases = true)))
+    let realize (db: string) (kill: bool) =
+        use store = Symmetry.Core.Results.ResultsStore.Open(dir.File db)
+        let realizer = Realizer(store, fun _ -> splits)
+        if kill then
+            realizer.CallbacksFor <-
+                Func<_, _>(fun _ -> [ Callbacks.OnEpochEnd(fun _ epoch -> if epoch = 1 then raise (OperationCanceledException "killed")) ] :> seq<_>)
+        let model = realizer.Realize state
+        model, store.LatestCheckpoint state.Key
+    let whole, _ = realize "whole.db" false
+    use whole = whole
+    throws<OperationCanceledException> (fun () -> realize "killed.db" true |> fst |> _.Dispose()) |> ignore
+    do
+        use store = Symmetry.Core.Results.ResultsStore.Open(dir.File "killed.db")
+        Assert.That(store.LatestCheckpoint state.Key, Is.Not.Null, "the killed run left its epoch-1 checkpoint")
+    let resumed, _ = realize "killed.db" false
+    use resumed = resumed
+    use a = StateDicts.Copy whole
+    use b = StateDicts.Copy resumed
+    Assert.That(identicalStates a b, "every parameter and buffer of the resumed run equals the uninterrupted run's")

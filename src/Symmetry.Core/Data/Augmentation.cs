@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,16 +6,35 @@ namespace Symmetry.Core.Data;
 
 /// <summary>
 /// Random augmentation of image batches (N, C, H, W), drawn per sample from an explicit <see cref="Generator"/>
-/// (design rule 4): a random crop of the image padded with <see cref="CropPadding"/> black pixels on each side (the
-/// output keeps the input's size), then a horizontal flip with probability <see cref="FlipProbability"/>.
+/// (design rule 4): first an affine warp as Keras' <c>ImageDataGenerator</c> makes it (a rotation of up to
+/// <see cref="RotationDegrees"/>, a shift of up to <see cref="Shift"/> of the height and width, a zoom by a factor in
+/// [1 − <see cref="Zoom"/>, 1 + <see cref="Zoom"/>] per axis; bilinear, edges replicated as its default 'nearest'
+/// fill), then a random crop of the image padded with <see cref="CropPadding"/> black pixels on each side (the output
+/// keeps the input's size), then a horizontal flip with probability <see cref="FlipProbability"/>.
 /// </summary>
 /// <remarks>The padding is zero in raw pixel space (black), as in torchvision's <c>RandomCrop(32, padding=4)</c>
 /// before <c>Normalize</c>: for normalised images pass their <see cref="ChannelStats"/> and the padding becomes
-/// (0 − mean) / std per channel. <see cref="DataLoader"/> does this from <see cref="TensorDataset.Normalization"/>.</remarks>
+/// (0 − mean) / std per channel. <see cref="DataLoader"/> does this from <see cref="TensorDataset.Normalization"/>.
+/// The affine settings are left out of the JSON while zero, so state keys written before they existed still stand.</remarks>
 /// <param name="CropPadding">Zero padding on each side before a random H×W crop; 0 turns cropping off.</param>
 /// <param name="FlipProbability">Probability that a sample is mirrored left–right; 0 turns flipping off.</param>
 public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 0)
 {
+    /// <summary>The largest rotation in degrees; each sample turns by an angle drawn uniformly from ±this. 0: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double RotationDegrees { get; init; }
+
+    /// <summary>The largest shift as a fraction of the image's height (rows) and width (columns), drawn uniformly
+    /// and independently per axis from ±this (Keras' <c>height_shift_range</c> = <c>width_shift_range</c>). 0: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Shift { get; init; }
+
+    /// <summary>The zoom range: each axis is scaled by a factor drawn uniformly and independently from
+    /// [1 − this, 1 + this] (Keras' <c>zoom_range</c>; a factor above 1 samples a larger field, so the content shrinks).
+    /// 0: none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Zoom { get; init; }
+
     /// <summary>No augmentation.</summary>
     public static Augmentation None { get; } = new();
 
@@ -22,10 +42,14 @@ public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 
     public static Augmentation Cifar { get; } = new(CropPadding: 4, FlipProbability: 0.5);
 
     /// <summary>True when this augmentation leaves every batch unchanged.</summary>
-    public bool IsIdentity => CropPadding == 0 && FlipProbability == 0;
+    public bool IsIdentity => CropPadding == 0 && FlipProbability == 0 && !HasAffine;
 
-    /// <summary>The augmented batch, a new tensor in the current dispose scope. Draws the crop offsets (N × 2 integers)
-    /// first, then the flips (N uniforms), so a generator in a given state always gives the same result.</summary>
+    /// <summary>True when batches get the affine warp (a rotation, shift or zoom range is set).</summary>
+    public bool HasAffine => RotationDegrees != 0 || Shift != 0 || Zoom != 0;
+
+    /// <summary>The augmented batch, a new tensor in the current dispose scope. Draws the affine parameters first (when
+    /// set; see <see cref="AffineParameters.Draw"/>), then the crop offsets (N × 2 integers), then the flips (N
+    /// uniforms), so a generator in a given state always gives the same result.</summary>
     /// <param name="images">A batch (N, C, H, W).</param>
     /// <param name="generator">The source of every random draw.</param>
     /// <param name="normalization">The statistics <paramref name="images"/> were normalised with, if any: the crop
@@ -35,11 +59,57 @@ public sealed record Augmentation(int CropPadding = 0, double FlipProbability = 
     {
         if (CropPadding < 0) throw new ArgumentException($"crop padding must be non-negative, not {CropPadding}");
         if (FlipProbability is < 0 or > 1) throw new ArgumentException($"flip probability must be in [0, 1], not {FlipProbability}");
+        if (!(RotationDegrees is >= 0 and <= 180)) throw new ArgumentException($"rotation range must be in [0°, 180°], not {RotationDegrees}");
+        if (!(Shift is >= 0 and < 1)) throw new ArgumentException($"shift range must be a fraction in [0, 1), not {Shift}");
+        if (!(Zoom is >= 0 and < 1)) throw new ArgumentException($"zoom range must be in [0, 1) (factors 1 ± zoom), not {Zoom}");
         using var scope = NewDisposeScope();
         var fill = normalization?.Mean.Zip(normalization.Std, (mean, std) => -mean / std).ToArray();
-        var result = CropPadding > 0 ? RandomCrop(images, CropPadding, generator, fill) : images.alias();
+        var shape = RequireBatch(images);
+        var result = HasAffine
+            ? Affine(images, AffineParameters.Draw(shape[0], shape[2], shape[3], RotationDegrees, Shift, Zoom, generator))
+            : images.alias();
+        if (CropPadding > 0) result = RandomCrop(result, CropPadding, generator, fill);
         if (FlipProbability > 0) result = RandomHorizontalFlip(result, generator, FlipProbability);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Warps each image of <paramref name="images"/> (N, C, H, W) by its own affine map, as Keras'
+    /// <c>apply_affine_transform</c> does: output pixel p (row, column) reads the input at
+    /// c + R(θ)·Z·(p − c) + R(θ)·t, where c is the image centre ((H − 1)/2, (W − 1)/2), R the rotation by θ, Z =
+    /// diag(row zoom, column zoom) and t the (row, column) shift in pixels; bilinear interpolation, coordinates outside
+    /// the image clamped to its edge (Keras' default fill 'nearest'). A new tensor in the current dispose scope.</summary>
+    /// <exception cref="ArgumentException">Not a batch of images at least 2×2, or parameters for another batch size.</exception>
+    public static Tensor Affine(Tensor images, AffineParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var shape = RequireBatch(images);
+        long n = shape[0], h = shape[2], w = shape[3];
+        if (parameters.Count != n) throw new ArgumentException($"affine parameters for {parameters.Count} images, the batch has {n}", nameof(parameters));
+        if (h < 2 || w < 2) throw new ArgumentException($"an affine warp needs images of at least 2×2 pixels, got {h}×{w}", nameof(images));
+        // affine_grid works in (x = column, y = row) coordinates normalised to [−1, 1] between the corner pixels'
+        // centres (align_corners): column = cx + sx·x, row = cy + sy·y with s = c = (size − 1) / 2.
+        double sx = (w - 1) / 2.0, sy = (h - 1) / 2.0;
+        var theta = new double[n * 6];
+        for (var i = 0; i < n; i++)
+        {
+            var radians = parameters.Degrees[i] * Math.PI / 180;
+            double cos = Math.Cos(radians), sin = Math.Sin(radians), zr = parameters.RowZoom[i], zc = parameters.ColumnZoom[i];
+            double tr = parameters.RowShift[i], tc = parameters.ColumnShift[i];
+            // A = R·Z in (row, column) order; b = R·t.
+            double arr = cos * zr, arc = -sin * zc, acr = sin * zr, acc = cos * zc;
+            double br = cos * tr - sin * tc, bc = sin * tr + cos * tc;
+            theta[i * 6 + 0] = acc;
+            theta[i * 6 + 1] = acr * sy / sx;
+            theta[i * 6 + 2] = bc / sx;
+            theta[i * 6 + 3] = arc * sx / sy;
+            theta[i * 6 + 4] = arr;
+            theta[i * 6 + 5] = br / sy;
+        }
+        using var scope = NewDisposeScope();
+        var matrices = tensor(theta, [n, 2, 3], dtype: images.dtype, device: images.device);
+        var grid = nn.functional.affine_grid(matrices, [.. shape], align_corners: true);
+        var warped = nn.functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
+        return warped.MoveToOuterDisposeScope();
     }
 
     /// <summary>Pads each image of <paramref name="images"/> (N, C, H, W) with <paramref name="padding"/> pixels on

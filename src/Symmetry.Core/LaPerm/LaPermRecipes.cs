@@ -23,10 +23,8 @@ public sealed record LaPermRecipe
     public required LaPermSettings LaPerm { get; init; }
     /// <summary>Keras-style L2 on every layer but the output (0: none).</summary>
     public double L2 { get; init; }
-    /// <summary>The part of the reference augmentation this library has (a shift as a random crop, flips). Null: none.</summary>
+    /// <summary>The reference augmentation (Keras' ImageDataGenerator settings of the notebook). Null: none.</summary>
     public Augmentation? Augmentation { get; init; }
-    /// <summary>The part of the reference augmentation it lacks (empty: none).</summary>
-    public string MissingAugmentation { get; init; } = "";
     /// <summary>The weight-agnostic start (F1, F2). Null: the model's own init.</summary>
     public AgnosticizeRecipe? Agnosticize { get; init; }
     /// <summary>The init scheme, when the recipe's differs from the zoo model's own (null: the model's).</summary>
@@ -44,11 +42,12 @@ public sealed record LaPermRecipe
     };
 
     /// <summary>A copy with k (a constant period: any schedule is dropped) and/or the epochs replaced; null keeps this
-    /// one's.</summary>
-    public LaPermRecipe Override(int? syncPeriod = null, int? epochs = null) => this with
+    /// one's. <paramref name="augment"/> false drops the augmentation (for short comparisons).</summary>
+    public LaPermRecipe Override(int? syncPeriod = null, int? epochs = null, bool augment = true) => this with
     {
         LaPerm = syncPeriod is { } k ? LaPerm with { SyncPeriod = k, SyncSchedule = null } : LaPerm,
         Training = Training.Override(epochs: epochs),
+        Augmentation = augment ? Augmentation : null,
     };
 
     /// <summary>The train recipe: LaPerm when <paramref name="laPerm"/>, else its inner optimizer alone (the same
@@ -66,8 +65,6 @@ public static class LaPermRecipes
 {
     private static AdamSettings KerasAdam => new() { LearningRate = 1e-3, Eps = 1e-7 };
 
-    private const string CifarRotation = "rotation 15° (a shift of 0.1 is approximated by a random crop with 3 px of black padding instead of Keras' nearest fill)";
-
     /// <summary>Conv7 on MNIST: batch 50, 45 epochs, 1e-3·0.95^epoch, k 20, biases synchronised, rotation 10°, zoom 0.1
     /// and shift 0.1; 99.72%.</summary>
     public static LaPermRecipe Conv7 { get; } = new()
@@ -75,7 +72,7 @@ public static class LaPermRecipes
         Name = "conv7", Model = "conv7", ReferenceData = "MNIST",
         Training = new() { Optimizer = KerasAdam, Schedule = new ExponentialSchedule { Gamma = 0.95 }, BatchSize = 50, Epochs = 45 },
         LaPerm = new() { SyncPeriod = 20, SynchroniseBiases = true },
-        Augmentation = new(CropPadding: 3), MissingAugmentation = "rotation 10°, zoom 0.1 (a shift of 0.1 is approximated by a random crop with 3 px of black padding)",
+        Augmentation = new() { RotationDegrees = 10, Zoom = 0.1, Shift = 0.1 },
         PublishedAccuracy = 0.9972,
     };
 
@@ -106,7 +103,7 @@ public static class LaPermRecipes
         Name = name, Model = model, ReferenceData = "CIFAR-10",
         Training = new() { Optimizer = KerasAdam, Schedule = new StepDecaySchedule { Every = 10, Gamma = 0.6 }, BatchSize = 50, Epochs = 125 },
         LaPerm = new() { SyncPeriod = 1000 }, L2 = 1e-4,
-        Augmentation = new(CropPadding: 3, FlipProbability: 0.5), MissingAugmentation = CifarRotation,
+        Augmentation = new(FlipProbability: 0.5) { RotationDegrees = 15, Shift = 0.1 },
         PublishedAccuracy = published,
         Note = "inputs normalised (the original notebook feeds raw 0–255 pixels)",
     };
@@ -131,7 +128,7 @@ public static class LaPermRecipes
             Schedule = new PiecewiseSchedule { Steps = [new(80, 0.1), new(120, 0.01), new(160, 0.001), new(180, 5e-4)] },
         },
         LaPerm = new() { SyncPeriod = 800 }, L2 = 1e-4,
-        Augmentation = new(CropPadding: 3, FlipProbability: 0.5), MissingAugmentation = "none (a shift of 0.1 is approximated by a random crop with 3 px of black padding)",
+        Augmentation = new(FlipProbability: 0.5) { Shift = 0.1 },
         PublishedAccuracy = 0.9253,
     };
 
@@ -157,7 +154,7 @@ public static class LaPermRecipes
     /// <summary>Conv7 shortened for a CPU: 3 epochs, no augmentation, otherwise as <see cref="Conv7"/>.</summary>
     public static LaPermRecipe Conv7Short { get; } = Conv7 with
     {
-        Name = "conv7-short", Training = Conv7.Training with { Epochs = 3 }, Augmentation = null, MissingAugmentation = "",
+        Name = "conv7-short", Training = Conv7.Training with { Epochs = 3 }, Augmentation = null,
         PublishedAccuracy = null, Note = "Conv7 shortened for a CPU: 3 of 45 epochs, no augmentation",
     };
 
