@@ -60,6 +60,15 @@ public sealed record StitchingProtocol
     /// reproductions, not part of the original protocol.</summary>
     public long? TrainSamples { get; init; }
 
+    /// <summary>This protocol with the given fields replaced (null: kept), for script flags (F# cannot copy C# records).</summary>
+    public StitchingProtocol Override(int? epochsPerPhase = null, PenaltySelection? selection = null, StitchingBatchNorm? batchNorm = null,
+        long? trainSamples = null) =>
+        this with
+        {
+            EpochsPerPhase = epochsPerPhase ?? EpochsPerPhase, Selection = selection ?? Selection, BatchNorm = batchNorm ?? BatchNorm,
+            TrainSamples = trainSamples ?? TrainSamples,
+        };
+
     /// <summary>Checks every field; the message names the field and its range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value out of range.</exception>
     public void Validate()

@@ -24,6 +24,13 @@ public sealed record StitchingResult(string AKey, string BKey, string Point, str
     public double Penalty => (AccuracyA + AccuracyB) / 2 - StitchedAccuracy;
 
     /// <summary>Mean penalty over <paramref name="results"/> (model pairs) per (point, preset), in the order met.</summary>
-    public static IReadOnlyList<(string Point, string Preset, double MeanPenalty, int Pairs)> MeanPenalties(IEnumerable<StitchingResult> results) =>
-        results.GroupBy(r => (r.Point, r.Preset)).Select(g => (g.Key.Point, g.Key.Preset, g.Average(r => r.Penalty), g.Count())).ToList();
+    public static IReadOnlyList<StitchingPenalty> MeanPenalties(IEnumerable<StitchingResult> results) =>
+        results.GroupBy(r => (r.Point, r.Preset)).Select(g => new StitchingPenalty(g.Key.Point, g.Key.Preset, g.Average(r => r.Penalty), g.Count())).ToList();
 }
+
+/// <summary>The stitching penalty at one cut point for one preset, averaged over model pairs.</summary>
+/// <param name="Point">The cut point.</param>
+/// <param name="Preset">The preset.</param>
+/// <param name="MeanPenalty">Mean penalty (accuracy as a fraction).</param>
+/// <param name="Pairs">Model pairs averaged.</param>
+public sealed record StitchingPenalty(string Point, string Preset, double MeanPenalty, int Pairs);
