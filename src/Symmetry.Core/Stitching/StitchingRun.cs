@@ -85,10 +85,40 @@ public static class StitchingRun
         using var stitched = StitchedModel.Build(modelA, modelB, point, features => preset.Stitcher.Create(features, generator), protocol.BatchNorm);
         stitched.to(device);
         using var training = TrainingSplits(splits, protocol, seed);
+        var evaluations = TrainStitcher(stitched, protocol, training, test, device, seed, evaluation =>
+        {
+            store.RecordMetrics(id, evaluation.Phase * 10_000L + evaluation.Epoch, evaluation.Epoch, $"phase-{evaluation.Phase}",
+                [("validation_accuracy", evaluation.ValidationAccuracy), ("test_accuracy", evaluation.TestAccuracy)]);
+            onEvaluation?.Invoke(evaluation);
+        });
+        var chosen = Selected(evaluations, protocol.Selection);
+        var result = new StitchingResult(a.Key, b.Key, point, preset.Name, accuracyA, accuracyB, chosen.TestAccuracy, evaluations, false);
+        var summary = new List<(string, double)>
+        {
+            ("accuracy_a", accuracyA), ("accuracy_b", accuracyB), ("stitched_accuracy", chosen.TestAccuracy), ("penalty", result.Penalty),
+            ("selected_phase", chosen.Phase), ("selected_epoch", chosen.Epoch),
+        };
+        if (stitched.Stitcher is LassoStitcher lasso) summary.Add(("sparsity", lasso.Sparsity()));
+        store.RecordMetrics(id, 0, 0, "summary", summary);
+        return result;
+    }
+
+    /// <summary>
+    /// Trains <paramref name="stitched"/>'s stitcher by <paramref name="protocol"/> on <paramref name="training"/>'s
+    /// training set (its test set is the validation split), evaluating on <paramref name="test"/> after every epoch;
+    /// returns every evaluation in order. Only the stitcher's parameters reach the optimizer. Each phase is a fresh SGD
+    /// optimizer and data order and ends by loading the state of its best epoch (by the selection's accuracy).
+    /// </summary>
+    public static IReadOnlyList<StitchingEvaluation> TrainStitcher(StitchedModel stitched, StitchingProtocol protocol, DataSplits training,
+        ITrainingData test, Device device, ulong seed, Action<StitchingEvaluation>? onEvaluation = null)
+    {
+        ArgumentNullException.ThrowIfNull(stitched);
+        ArgumentNullException.ThrowIfNull(protocol);
+        protocol.Validate();
         var evaluations = new List<StitchingEvaluation>();
-        var best = (Score: double.NegativeInfinity, Evaluation: (StitchingEvaluation?)null);
         for (var phase = 1; phase <= protocol.Phases; phase++)
         {
+            // The Birkhoff stitcher's diagonal joins in phase 2 (or from the start with a single phase, as the original).
             if (stitched.Stitcher is BirkhoffStitcher birkhoff) birkhoff.UseScales = protocol.Phases == 1 || phase == 2;
             var rate = protocol.LearningRate * (phase == 2 ? protocol.SecondPhaseFactor : 1);
             using var optimizer = new SgdSettings { LearningRate = rate }.Create(stitched.TrainableParameters);
@@ -104,10 +134,8 @@ public static class StitchingRun
             var currentPhase = phase;
             var evaluate = Callbacks.OnEpochEnd((trainer, epoch) =>
             {
-                var evaluation = Evaluate(stitched, protocol, data, test, device, currentPhase, epoch);
+                var evaluation = EvaluateEpoch(stitched, protocol, data, test, device, currentPhase, epoch);
                 evaluations.Add(evaluation);
-                store.RecordMetrics(id, evaluations.Count, epoch, $"phase-{currentPhase}",
-                    [("validation_accuracy", evaluation.ValidationAccuracy), ("test_accuracy", evaluation.TestAccuracy)]);
                 onEvaluation?.Invoke(evaluation);
                 var score = Score(evaluation, protocol.Selection);
                 if (score > phaseBest)
@@ -116,39 +144,50 @@ public static class StitchingRun
                     bestState?.Dispose();
                     bestState = StateDicts.Copy(stitched);
                 }
-                if (score > best.Score) best = (score, evaluation);
             });
-            using (var trainer = new Trainer(stitched, optimizer, data, options, schedule, [new StitcherTraining(stitched.Stitcher, protocol.WeightDecay), evaluate]))
-                trainer.Run();
-            // The original ends each phase on its best epoch's weights (train.py: load best_weights).
-            if (bestState is not null)
+            try
             {
-                StateDicts.Load(stitched, bestState);
-                bestState.Dispose();
+                using (var trainer = new Trainer(stitched, optimizer, data, options, schedule, [new StitcherTraining(stitched.Stitcher, protocol.WeightDecay), evaluate]))
+                    trainer.Run();
+                // The original ends each phase on its best epoch's state (train.py: load best_weights).
+                if (bestState is not null) StateDicts.Load(stitched, bestState);
+            }
+            finally
+            {
+                bestState?.Dispose();
             }
             (stitched.Stitcher as BirkhoffStitcher)?.Forget();
         }
-        var chosen = best.Evaluation!;
-        var result = new StitchingResult(a.Key, b.Key, point, preset.Name, accuracyA, accuracyB, chosen.TestAccuracy, evaluations, false);
-        var summary = new List<(string, double)>
-        {
-            ("accuracy_a", accuracyA), ("accuracy_b", accuracyB), ("stitched_accuracy", chosen.TestAccuracy), ("penalty", result.Penalty),
-            ("selected_phase", chosen.Phase), ("selected_epoch", chosen.Epoch),
-        };
-        if (stitched.Stitcher is LassoStitcher lasso) summary.Add(("sparsity", lasso.Sparsity()));
-        store.RecordMetrics(id, 0, 0, "summary", summary);
-        return result;
+        return evaluations;
+    }
+
+    /// <summary>The evaluation whose accuracy the penalty takes: the first with the best validation accuracy, or the
+    /// best test accuracy (the original).</summary>
+    public static StitchingEvaluation Selected(IReadOnlyList<StitchingEvaluation> evaluations, PenaltySelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(evaluations);
+        if (evaluations.Count == 0) throw new ArgumentException("no evaluations to select from", nameof(evaluations));
+        var best = evaluations[0];
+        foreach (var e in evaluations.Skip(1))
+            if (Score(e, selection) > Score(best, selection)) best = e;
+        return best;
     }
 
     private static double Score(StitchingEvaluation evaluation, PenaltySelection selection) =>
         selection == PenaltySelection.Validation ? evaluation.ValidationAccuracy : evaluation.TestAccuracy;
 
-    /// <summary>Evaluates after an epoch: with the refresh, A's and B's BatchNorm statistics are first refreshed by a
-    /// no-grad pass over the training data (A and B in training mode, the stitcher evaluated), and the whole state is
-    /// restored afterwards.</summary>
-    private static StitchingEvaluation Evaluate(StitchedModel stitched, StitchingProtocol protocol, LoaderData training, LoaderData test,
+    /// <summary>The evaluation after an epoch (<paramref name="training"/>'s test batches are the validation split):
+    /// with <see cref="StitchingProtocol.RefreshBatchNorm"/>, A's and B's BatchNorm statistics are first refreshed by a
+    /// no-grad pass over <paramref name="training"/>'s training set (A and B in training mode, the stitcher evaluated),
+    /// and the whole state (parameters and buffers) is restored afterwards: the refresh serves this evaluation only.
+    /// The model is left in training mode.</summary>
+    public static StitchingEvaluation EvaluateEpoch(StitchedModel stitched, StitchingProtocol protocol, ITrainingData training, ITrainingData test,
         Device device, int phase, int epoch)
     {
+        ArgumentNullException.ThrowIfNull(stitched);
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(test);
         using var saved = protocol.RefreshBatchNorm ? StateDicts.Copy(stitched) : null;
         try
         {
@@ -176,10 +215,10 @@ public static class StitchingRun
         }
     }
 
-    /// <summary>The stitcher's training data: with validation selection, a seeded 80/20 split of the training set (the
+    /// <summary>The stitcher's training data (the caller owns it): with validation selection, a seeded 80/20 split of the training set (the
     /// 20 % as this object's test set); with test selection, the whole training set (and the real test set, unused).
     /// Optionally cut to the protocol's sample budget.</summary>
-    private static DataSplits TrainingSplits(DataSplits splits, StitchingProtocol protocol, ulong seed)
+    public static DataSplits TrainingSplits(DataSplits splits, StitchingProtocol protocol, ulong seed)
     {
         using var scope = NewDisposeScope();
         using var generator = Generators.ForPurpose(seed, "stitching-validation-split");
