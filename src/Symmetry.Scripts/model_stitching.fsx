@@ -27,6 +27,9 @@ let dataDirectory = flags.TryString "data"
 let database = flags.String("db", ResultsStore.DefaultPath)
 Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
 if zoo < 2 then Flags.Fail "--zoo needs at least 2 models to stitch"
+match stitchEpochs with
+| Some n when n < 1 -> Flags.Fail(sprintf "--stitch-epochs: epochs per phase must be ≥ 1, got %d in all" n)
+| _ -> ()
 let withFlags (p: StitchingPreset) =
     let protocol = p.Protocol.Override(stitchEpochs |> Option.map (fun n -> max 1 (n / p.Protocol.Phases)) |> Option.toNullable, selection, batchNorm, trainSamples |> Option.map int64 |> Option.toNullable)
     Flags.Checked(fun () -> protocol.Validate())

@@ -27,7 +27,7 @@ public static class StitchPoints
     /// <summary>The entries of <paramref name="model"/> that run up to and including <paramref name="point"/> (the head),
     /// and those that run after it (the tail), in forward order; composing head then tail is the model's forward.</summary>
     /// <exception cref="ArgumentException"><paramref name="point"/> is not a cut point; the message lists the valid ones.</exception>
-    public static (IReadOnlyList<nn.Module<Tensor, Tensor>> Head, IReadOnlyList<nn.Module<Tensor, Tensor>> Tail) Split(ZooModel model, string point)
+    public static StitchSplit Split(ZooModel model, string point)
     {
         Require(model, point);
         var indices = point.Split('.').Skip(1).Select(p => int.Parse(p, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
@@ -45,7 +45,7 @@ public static class StitchPoints
         var tail = new List<nn.Module<Tensor, Tensor>>();
         for (var level = levels.Count - 1; level >= 0; level--)
             tail.AddRange(levels[level].Children.Skip(levels[level].Index + 1));
-        return (head, tail);
+        return new StitchSplit(head, tail);
     }
 
     /// <summary>Throws unless <paramref name="point"/> is a cut point of <paramref name="model"/>.</summary>
@@ -82,3 +82,8 @@ public static class StitchPoints
     private static List<nn.Module<Tensor, Tensor>> Children(Sequential sequential) =>
         sequential.children().Cast<nn.Module<Tensor, Tensor>>().ToList();
 }
+
+/// <summary>A model's entries split at a cut point: <see cref="Head"/> runs up to and including it, <see cref="Tail"/> after it.</summary>
+/// <param name="Head">The entries up to the point, in forward order (still owned by the model).</param>
+/// <param name="Tail">The entries after the point, in forward order (still owned by the model).</param>
+public sealed record StitchSplit(IReadOnlyList<nn.Module<Tensor, Tensor>> Head, IReadOnlyList<nn.Module<Tensor, Tensor>> Tail);

@@ -63,12 +63,12 @@ public sealed class StitchedModel : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">Not a cut point.</exception>
     public static long Width(ZooModel model, string point)
     {
-        var (head, _) = StitchPoints.Split(model, point);
+        var head = StitchPoints.Split(model, point).Head;
         using var scope = NewDisposeScope();
         using var mode = Guards.Mode(model, training: false);
         using var noGrad = no_grad();
-        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        var x = zeros([1, .. model.InputShape], device: device);
+        var first = model.parameters().FirstOrDefault();
+        var x = zeros([1, .. model.InputShape], dtype: first?.dtype ?? ScalarType.Float32, device: first?.device ?? CPU);
         foreach (var module in head) x = module.call(x);
         return x.shape[1];
     }

@@ -56,8 +56,8 @@ public sealed record StitchingProtocol
     /// <summary>The share of the training set held out for <see cref="PenaltySelection.Validation"/>.</summary>
     public double ValidationFraction { get; init; } = 0.2;
 
-    /// <summary>Train the stitcher on at most this many (shuffled) training images (null: all); a budget knob for CPU
-    /// reproductions, not part of the original protocol.</summary>
+    /// <summary>Train the stitcher on at most this many (shuffled) training images, the validation split cut in
+    /// proportion (null: all); a budget knob for CPU reproductions, not part of the original protocol.</summary>
     public long? TrainSamples { get; init; }
 
     /// <summary>This protocol with the given fields replaced (null: kept), for script flags (F# cannot copy C# records).</summary>

@@ -215,9 +215,9 @@ public static class StitchingRun
         }
     }
 
-    /// <summary>The stitcher's training data (the caller owns it): with validation selection, a seeded 80/20 split of the training set (the
-    /// 20 % as this object's test set); with test selection, the whole training set (and the real test set, unused).
-    /// Optionally cut to the protocol's sample budget.</summary>
+    /// <summary>The stitcher's training data (the caller owns it): with validation selection, a seeded 80/20 split of the
+    /// training set (the 20 % as this object's test set); with test selection, the whole training set (and the real test
+    /// set, unused). A sample budget cuts the training part, and the validation part in proportion.</summary>
     public static DataSplits TrainingSplits(DataSplits splits, StitchingProtocol protocol, ulong seed)
     {
         using var scope = NewDisposeScope();
@@ -226,10 +226,15 @@ public static class StitchingRun
         var order = randperm(count, generator: generator, device: splits.Train.Device);
         var held = protocol.Selection == PenaltySelection.Validation ? (long)Math.Round(count * protocol.ValidationFraction) : 0;
         var trainIndices = order.narrow(0, held, count - held);
-        if (protocol.TrainSamples is { } budget && budget < trainIndices.shape[0]) trainIndices = trainIndices.narrow(0, 0, budget);
+        if (protocol.TrainSamples is { } budget && budget < trainIndices.shape[0])
+        {
+            trainIndices = trainIndices.narrow(0, 0, budget);
+            // The budget keeps the split's proportions: the validation set shrinks with the training set.
+            held = Math.Max(1, Math.Min(held, (long)Math.Round(budget * protocol.ValidationFraction / (1 - protocol.ValidationFraction))));
+        }
         var (trainImages, trainLabels) = splits.Train.Gather(trainIndices);
         TensorDataset validation;
-        if (held > 0)
+        if (protocol.Selection == PenaltySelection.Validation)
         {
             var (images, labels) = splits.Train.Gather(order.narrow(0, 0, held));
             validation = new TensorDataset(splits.Train.Name + "/validation", images, labels, splits.Train.Normalization);
