@@ -180,7 +180,7 @@ let private headOutput (model: ZooModel) (point: string) (x: torch.Tensor) =
     for m in StitchPoints.Split(model, point).Head do y <- m.call y
     y
 
-[<FsCheck.NUnit.Property(MaxTest = 4)>]
+[<FsCheck.NUnit.Property(MaxTest = 2)>]
 let ``a Birkhoff stitcher at the true permutation between A and a permuted copy of A gives A's outputs and accuracy`` () =
     Prop.forAll (Arb.fromGen (Gen.choose (0, 10000))) (fun seed ->
         use scope = torch.NewDisposeScope()
@@ -188,8 +188,8 @@ let ``a Birkhoff stitcher at the true permutation between A and a permuted copy 
         [ for name, config in modelCases ->
             use a = ModelZoo.Create(name, config, g)
             a.``to``(torch.float64) |> ignore
-            let x = torch.randn([| 40L; int64 config.InputChannels; int64 config.ImageSize; int64 config.ImageSize |], dtype = torch.float64, generator = g)
-            let labels = torch.randint(0L, 3L, [| 40L |], dtype = torch.int64, generator = g)
+            let x = torch.randn([| 24L; int64 config.InputChannels; int64 config.ImageSize; int64 config.ImageSize |], dtype = torch.float64, generator = g)
+            let labels = torch.randint(0L, 3L, [| 24L |], dtype = torch.int64, generator = g)
             warmBatchNorm a x
             let spec = PermutationSpec.For a
             use original = StateDicts.Copy a
@@ -200,6 +200,7 @@ let ``a Birkhoff stitcher at the true permutation between A and a permuted copy 
                 let copyA = ModelZoo.Create(name, config, null)
                 copyA.``to``(torch.float64) |> ignore
                 StateDicts.Load(copyA, original)
+                copyA.eval ()
                 let b = ModelZoo.Create(name, config, null)
                 b.``to``(torch.float64) |> ignore
                 StateDicts.Load(b, permuted)
@@ -337,3 +338,37 @@ let ``model_stitching.fsx refuses bad flags in one line with exit code 2 and wri
     Assert.That(proc.ExitCode, Is.EqualTo 2, output.Result + error)
     TestSupport.contains message (output.Result + error)
     Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+
+// ---------------------------------------------------------------- runs in the store, the figure
+
+[<Test>]
+let ``a stitching run is recorded in the store, a rerun reads it back, and the report draws its penalty`` () =
+    use dir = new DataTestSupport.TempDir()
+    use splits = DataTestSupport.gaussianSplits 96L 32L
+    use store = Symmetry.Core.Results.ResultsStore.Open(dir.File "s.db")
+    let realizer = Symmetry.Core.Experiments.Realizer(store, fun _ -> splits)
+    let training = TrainingSettings(Epochs = 1, BatchSize = 16)
+    let members =
+        [ for seed in 1UL .. 2UL ->
+            Symmetry.Core.Experiments.ExperimentState.Initial("mnist-cnn", smallCnn, seed).Then(Symmetry.Core.Experiments.TrainRecipe(Training = training, Seed = seed)) ]
+    let presets =
+        [ StitchingPreset("linear-test", LinearStitcherSettings(), StitchingProtocol(EpochsPerPhase = 1, BatchSize = 16), "test")
+          StitchingPreset("birkhoff-test", BirkhoffStitcherSettings(Alpha = 0.1), StitchingProtocol(Phases = 2, EpochsPerPhase = 1, BatchSize = 16, RefreshBatchNorm = true), "test") ]
+    let measure () =
+        [ for preset in presets do
+            for point in [ "layers.2"; "layers.10" ] -> StitchingRun.Measure(store, realizer, splits, members.[0], members.[1], point, preset, 3UL) ]
+    let first = measure ()
+    let again = measure ()
+    Assert.That(first |> List.forall (fun r -> not r.Reused) && again |> List.forall _.Reused, "measured once, then read back")
+    for r, s in List.zip first again do
+        Assert.That((r.StitchedAccuracy, r.AccuracyA, r.AccuracyB, r.Penalty), Is.EqualTo((s.StitchedAccuracy, s.AccuracyA, s.AccuracyB, s.Penalty)))
+        Assert.That((List.ofSeq r.Evaluations = List.ofSeq s.Evaluations), "evaluations read back")
+        Assert.That(r.Evaluations.Count, Is.EqualTo(if r.Preset = "birkhoff-test" then 2 else 1))
+    let data = Symmetry.Analysis.StoreData.read (dir.File "s.db")
+    let output = Symmetry.Analysis.StitchingFigures.family.Build { Data = data; Runs = Symmetry.Analysis.Frames.runs data }
+    Assert.That((output.Figures |> List.map _.Name = [ "stitching-penalty" ]), "one figure")
+    let table = output.Tables.Head.Frame
+    Assert.That(table.RowCount, Is.EqualTo 4, "one row per (point, preset)")
+    let expected = first |> List.find (fun r -> r.Point = "layers.10" && r.Preset = "linear-test")
+    let row = table.Rows.Values |> Seq.find (fun row -> row.GetAs<string> "point" = "layers.10" && (row.GetAs<string> "stitcher").StartsWith "linear-test")
+    Assert.That(row.GetAs<float> "mean_penalty_points", Is.EqualTo(100.0 * expected.Penalty).Within(1e-9))
