@@ -166,6 +166,29 @@ let ``head then tail is the model's own forward at every cut point`` () =
             for m in tail do y <- m.call y
             Assert.That((values y = expected), sprintf "%s at %s" name point)
 
+[<Test>]
+let ``every zoo model with a ReLU has cut points, and head then tail is its forward at the first and the last`` () =
+    use scope = torch.NewDisposeScope()
+    use g = Generators.Create 4UL
+    for name in ModelZoo.Names do
+        let size = ModelZoo.MinimumImageSize(name, ModelConfig(3, 32)) |> Option.ofNullable |> Option.defaultValue 32 |> max 8
+        use model = ModelZoo.Create(name, ModelConfig(3, size), g)
+        model.eval ()
+        let points = StitchPoints.Of model
+        let hasRelu = model.modules() |> Seq.exists (fun m -> m :? TorchSharp.Modules.ReLU || m :? BasicBlock || m :? Residual)
+        Assert.That((points.Count > 0) = hasRelu, sprintf "%s: %d cut points, has a ReLU: %b" name points.Count hasRelu)
+        if not hasRelu then
+            let error = argumentError (fun () -> StitchPoints.Require(model, "layers.0"))
+            TestSupport.contains (sprintf "model '%s' has no ReLU to stitch after" name) error.Message
+        else
+        let x = torch.randn([| 2L; 3L; int64 size; int64 size |], generator = g)
+        let expected = values (model.call x)
+        for point in [ points.[0]; points.[points.Count - 1] ] do
+            let split = StitchPoints.Split(model, point)
+            let mutable y = x
+            for m in Seq.append split.Head split.Tail do y <- m.call y
+            Assert.That((values y = expected), sprintf "%s at %s" name point)
+
 // ---------------------------------------------------------------- the true permutation
 
 /// Runs a few training-mode batches through `model` so its BatchNorm statistics are not the trivial 0 and 1.
