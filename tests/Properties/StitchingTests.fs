@@ -395,3 +395,14 @@ let ``a stitching run is recorded in the store, a rerun reads it back, and the r
     let expected = first |> List.find (fun r -> r.Point = "layers.10" && r.Preset = "linear-test")
     let row = table.Rows.Values |> Seq.find (fun row -> row.GetAs<string> "point" = "layers.10" && (row.GetAs<string> "stitcher").StartsWith "linear-test")
     Assert.That(row.GetAs<float> "mean_penalty_points", Is.EqualTo(100.0 * expected.Penalty).Within(1e-9))
+
+[<Test>]
+let ``the F# face lists cut points, names presets and builds with an F# function`` () =
+    use probe = ModelZoo.Create("mnist-cnn", smallCnn, null)
+    Assert.That((Symmetry.Stitching.points probe = [ "layers.2"; "layers.6"; "layers.10" ]), "points")
+    Assert.That((Symmetry.Stitching.preset "birkhoff-published").Name, Is.EqualTo "birkhoff-published")
+    let a, b = ModelZoo.Create("mnist-cnn", smallCnn, null), ModelZoo.Create("mnist-cnn", smallCnn, null)
+    use stitched = Symmetry.Stitching.build a b "layers.6" StitchingBatchNorm.FrozenBn (fun f -> new LinearStitcher(f, null) :> Stitcher)
+    Assert.That(stitched.Stitcher.Features, Is.EqualTo 4L, "mnist-cnn's second conv has 4 filters here")
+    stitched.train ()
+    Assert.That((stitched.Stitcher.training, a.training, b.training), Is.EqualTo((true, false, false)), "FrozenBn: A and B in eval mode")
