@@ -42,8 +42,8 @@ public sealed class StitchedModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Stitches <paramref name="a"/> to <paramref name="b"/> after <paramref name="point"/> with a stitcher that
-    /// <paramref name="createStitcher"/> makes for the number of channels (or features) there. Takes ownership of both
-    /// models (also when it throws, they are left to the caller).
+    /// <paramref name="createStitcher"/> makes for the number of channels (or features) there. The stitched model owns
+    /// both models once this returns; when it throws, they stay the caller's.
     /// </summary>
     /// <exception cref="ArgumentException">A and B are different architectures (their state dicts differ in names or
     /// shapes), or <paramref name="point"/> is not a cut point (the message lists the valid ones).</exception>

@@ -70,10 +70,13 @@ public static class StitchingRun
         var modelA = realizer.Realize(a);
         var modelB = realizer.Realize(b);
         double accuracyA, accuracyB;
+        using var generator = Generators.ForPurpose(seed, "stitcher-init");
+        StitchedModel built;
         try
         {
             accuracyA = Evaluation.Evaluate(modelA, test.TestBatches(), device).Accuracy;
             accuracyB = Evaluation.Evaluate(modelB, test.TestBatches(), device).Accuracy;
+            built = StitchedModel.Build(modelA, modelB, point, features => preset.Stitcher.Create(features, generator), protocol.BatchNorm);
         }
         catch
         {
@@ -81,8 +84,7 @@ public static class StitchingRun
             modelB.Dispose();
             throw;
         }
-        using var generator = Generators.ForPurpose(seed, "stitcher-init");
-        using var stitched = StitchedModel.Build(modelA, modelB, point, features => preset.Stitcher.Create(features, generator), protocol.BatchNorm);
+        using var stitched = built;
         stitched.to(device);
         using var training = TrainingSplits(splits, protocol, seed);
         var evaluations = TrainStitcher(stitched, protocol, training, test, device, seed, evaluation =>
