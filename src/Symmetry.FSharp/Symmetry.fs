@@ -185,3 +185,21 @@ module Lottery =
 
     /// The rows of an IMP table.
     let rows (table: ImpRow seq) = List.ofSeq table
+
+/// Model stitching (seed 002) from F#: cut points as a list, presets by name, a stitcher factory as an F# function,
+/// penalties as a list.
+module Stitching =
+    open Symmetry.Core.Stitching
+
+    /// The preset named `name` (e.g. `birkhoff-published`).
+    let preset (name: string) = StitchingPreset.Named name
+
+    /// The ReLU cut points of `model`, in forward order.
+    let points (model: ZooModel) = StitchPoints.Of model |> List.ofSeq
+
+    /// A's layers up to `point`, a stitcher `create features`, B's layers after it (takes ownership of both models).
+    let build (a: ZooModel) (b: ZooModel) (point: string) (batchNorm: StitchingBatchNorm) (create: int64 -> Stitcher) =
+        StitchedModel.Build(a, b, point, Func<int64, Stitcher> create, batchNorm)
+
+    /// Mean penalty per (point, preset) over the pairs of `results`.
+    let penalties (results: StitchingResult seq) = StitchingResult.MeanPenalties results |> List.ofSeq
