@@ -1,0 +1,210 @@
+/// Deconstructing lottery tickets (ALGORITHMS §4): keep-score criteria against counting and ordering oracles, mask
+/// actions against multiset and sign oracles, and frozen weights through real training.
+[<NUnit.Framework.TestFixture>]
+module Symmetry.Properties.DeconstructingTests
+
+open System
+open System.IO
+open NUnit.Framework
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.NUnit
+open TorchSharp
+open Symmetry.Torch
+open Symmetry.Core.Masks
+open Symmetry.Core.Models
+open Symmetry.Core.Training
+open Symmetry.Core.Pruning
+open Symmetry.Core.Deconstructing
+open Symmetry.Core.Experiments
+open Symmetry.Properties.TestSupport
+open Symmetry.Properties.ResultsStoreTestSupport
+
+[<OneTimeSetUp>]
+let ensureTorch () = TorchRuntime.Ensure()
+
+/// n distinct values in random order (a permutation of 1..n, scaled and signed), so scores never tie.
+let private distinct (n: int64) (seed: uint64) =
+    use g = new torch.Generator(seed)
+    let signs = torch.randint(0L, 2L, [| n |], generator = g) * 2L - 1L
+    (torch.randperm(n, generator = g) + 1L).``to``(torch.ScalarType.Float32) * signs.``to``(torch.ScalarType.Float32) / float32 n
+
+let private keepSet (keep: torch.Tensor) = keep.flatten().nonzero().squeeze(1L).data<int64>() |> Set.ofSeq
+
+[<Property(MaxTest = 40)>]
+let ``opposite criteria keep complementary sets on distinct scores`` (size: int) (removePercent: int) (seed: int) =
+    use scope = torch.NewDisposeScope()
+    let n = int64 (2 + abs size % 60)
+    let remove = int64 (abs removePercent % 101) * n / 100L
+    let wi, wf = distinct n (uint64 seed), distinct n (uint64 seed + 1UL)
+    use ties = new torch.Generator(3UL)
+    let keep criterion r = CriterionPruning.LayerKeep(KeepScores.Of(criterion, wi, wf), null, r, ties) |> keepSet
+    let all = Set.ofSeq [ 0L .. n - 1L ]
+    [ KeepCriterion.LargeFinal, KeepCriterion.SmallFinal; KeepCriterion.LargeInit, KeepCriterion.SmallInit ]
+    |> List.map (fun (large, small) ->
+        let a, b = keep large remove, keep small (n - remove)
+        (Set.intersect a b = Set.empty && Set.union a b = all) |@ sprintf "%A kept %A, %A kept %A" large a small b)
+    |> List.reduce (.&.)
+
+[<Property(MaxTest = 60)>]
+let ``single-score criteria remove exactly the lowest scores among the kept weights`` (size: int) (removePercent: int) (seed: int) (criterionIndex: int) (coarse: bool) =
+    use scope = torch.NewDisposeScope()
+    let singles = KeepCriteria.All |> Seq.filter (KeepCriteria.IsCombined >> not) |> Seq.toArray
+    let criterion = singles.[abs criterionIndex % singles.Length]
+    let n = int64 (1 + abs size % 50)
+    use g = new torch.Generator(uint64 seed)
+    // Coarse values tie often: the seeded tie-break must still remove exactly the count.
+    let draw () : torch.Tensor = let v = torch.randn([| n |], generator = g) in if coarse then v.mul((2.0).ToScalar()).round() else v
+    let wi, wf = draw (), draw ()
+    let alive = torch.rand([| n |], generator = g).gt((0.3).ToScalar())
+    let aliveCount = alive.sum().item<int64>()
+    let remove = int64 (abs removePercent % 101) * aliveCount / 100L
+    use random = new torch.Generator(5UL)
+    let scores = KeepScores.Of(criterion, wi, wf, random)
+    use ties = new torch.Generator(7UL)
+    let keep = CriterionPruning.LayerKeep(scores, alive, remove, ties)
+    let score = scores.[0].``to``(torch.ScalarType.Float64)
+    let kept = keep.logical_and(alive)
+    let removed = alive.logical_and(keep.logical_not())
+    let lowestKept = if kept.any().item<bool>() then score.masked_select(kept).min().item<float>() else infinity
+    let highestRemoved = if removed.any().item<bool>() then score.masked_select(removed).max().item<float>() else -infinity
+    (keep.sum().item<int64>() = aliveCount - remove |@ sprintf "%A: kept %d, expected %d" criterion (keep.sum().item<int64>()) (aliveCount - remove))
+    .&. (keep.logical_and(alive.logical_not()).any().item<bool>() |> not |@ "a pruned weight came back")
+    .&. (highestRemoved <= lowestKept |@ sprintf "%A: removed up to %g, kept from %g" criterion highestRemoved lowestKept)
+
+[<Property(MaxTest = 60)>]
+let ``combined criteria hit the target count exactly and keep only weights above the threshold in both scores`` (size: int) (removePercent: int) (seed: int) (small: bool) (coarse: bool) =
+    use scope = torch.NewDisposeScope()
+    let criterion = if small then KeepCriterion.SmallInitSmallFinal else KeepCriterion.LargeInitLargeFinal
+    let n = int64 (1 + abs size % 80)
+    use g = new torch.Generator(uint64 seed)
+    let draw () : torch.Tensor = let v = torch.randn([| n |], generator = g) in if coarse then v.mul((2.0).ToScalar()).round() else v
+    let wi, wf = draw (), draw ()
+    let alive = torch.rand([| n |], generator = g).gt((0.25).ToScalar())
+    let aliveCount = alive.sum().item<int64>()
+    let remove = int64 (abs removePercent % 101) * aliveCount / 100L
+    use ties = new torch.Generator(9UL)
+    let scores = KeepScores.Of(criterion, wi, wf)
+    let keep = CriterionPruning.LayerKeep(scores, alive, remove, ties)
+    // Oracle: count. And no removed weight beats every kept weight in both scores (the shared threshold): a removed
+    // weight strictly above the minimum kept in both scores would contradict it.
+    let s1, s2 = scores.[0].``to``(torch.ScalarType.Float64), scores.[1].``to``(torch.ScalarType.Float64)
+    let kept = keep.logical_and(alive)
+    let removed = alive.logical_and(keep.logical_not())
+    let beats =
+        if kept.any().item<bool>() then
+            let m1, m2 = s1.masked_select(kept).min(), s2.masked_select(kept).min()
+            removed.logical_and(s1.gt(m1)).logical_and(s2.gt(m2)).sum().item<int64>()
+        else 0L
+    (keep.sum().item<int64>() = aliveCount - remove |@ sprintf "kept %d of %d alive, expected %d" (keep.sum().item<int64>()) aliveCount (aliveCount - remove))
+    .&. (keep.logical_and(alive.logical_not()).any().item<bool>() |> not |@ "a pruned weight came back")
+    .&. (beats <= 1L |@ sprintf "%d removed weights beat the kept minimum in both scores" beats)
+
+[<Property(MaxTest = 20)>]
+let ``criterion pruning of a model removes ⌊(1 − (1 − p)^rounds)·remaining⌋ per layer`` (w: int) (pPercent: int) (rounds: int) (criterionIndex: int) =
+    let widths = [| 1 + abs w % 12; 3 |]
+    let p = float (abs pPercent % 90) / 100.0
+    let k = 1 + abs rounds % 3
+    let criterion = KeepCriteria.All.[abs criterionIndex % KeepCriteria.All.Count]
+    use g1 = Generators.Create 1UL
+    use g2 = Generators.Create 2UL
+    use initial = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = widths), g1)
+    use final = ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = widths), g2)
+    let sizes = [ for l in PrunableLayers.All final -> l.Size ]
+    let rates = [ p; p; 0.1 ]
+    use once = CriterionPruning.Prune(initial, final, null, criterion, p, Nullable 0.1, rounds = k, seed = 4UL)
+    let expected = List.map2 (fun (n: int64) r -> n - int64 (floor ((1.0 - Math.Pow(1.0 - r, float k)) * float n))) sizes rates
+    let kept = [ for l in PrunableLayers.All final -> once.[l.WeightName].sum().item<float32>() |> int64 ]
+    kept = expected |@ sprintf "%A: kept %A, expected %A" criterion kept expected
+
+/// A 1×4×4 → 8 → 6 → 3 MLP, a trained child, pruned by a criterion.
+let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 80L 20L
+
+let private adam epochs = TrainingSettings(Optimizer = AdamSettings(LearningRate = 0.01), BatchSize = 16, Epochs = epochs)
+
+let private pruned (criterion: KeepCriterion) =
+    let root = ExperimentState.Initial("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 6 |]), 3UL)
+    let trained = root.Then(TrainRecipe(Training = adam 2, Seed = 1UL))
+    root, trained, trained.Then(CriterionPruneRecipe(Criterion = criterion, Fraction = 0.5, OutputFraction = Nullable 0.3, Seed = 2UL))
+
+let private realizerOver splits =
+    Realizer(MemoryStateStore(), Path.Combine(Path.GetTempPath(), "symm-deconstruct-" + Guid.NewGuid().ToString("N")), fun _ -> splits)
+
+let private sortedValues (t: torch.Tensor) = (let struct (values, _) = t.flatten().sort(0L) in values.data<float32>().ToArray())
+
+[<Test>]
+let ``reshuffle keeps each layer's multiset of kept initial values; signed actions keep every kept weight's sign`` () =
+    use splits = syntheticSplits ()
+    let realizer = realizerOver splits
+    let root, _, prunedState = pruned KeepCriterion.LargeFinalSameSign
+    use theta0 = realizer.Realize root
+    for one in Enum.GetValues<MaskOneAction>() do
+        for rescale in [ false; true ] do
+            use m = realizer.Realize(prunedState.Then(MaskActionRecipe(MaskOne = one, Rescaling = rescale, Seed = 8UL)))
+            let mask = m.Mask |> must
+            for layer in PrunableLayers.All m do
+                use scope = torch.NewDisposeScope()
+                let keep = mask.[layer.WeightName].ne((0.0).ToScalar())
+                let wi = (PrunableLayers.All theta0 |> Seq.find (fun l -> l.WeightName = layer.WeightName)).Weight.detach()
+                let start = layer.Weight.detach()
+                let scale = if rescale then float (keep.numel()) / float (keep.sum().item<int64>()) else 1.0
+                Assert.That(start.masked_select(keep.logical_not()).count_nonzero().item<int64>(), Is.EqualTo 0L, "pruned weights are zero")
+                match one with
+                | MaskOneAction.Rewind | MaskOneAction.Reshuffle ->
+                    Assert.That(sortedValues (start.masked_select keep / scale), Is.EqualTo<float32>(sortedValues (wi.masked_select keep)).Within(1e-6),
+                                sprintf "%s %s: multiset of kept initial values" (MaskActions.Name(one, rescale)) layer.WeightName)
+                | MaskOneAction.SignedReinit | MaskOneAction.SignedReshuffle | MaskOneAction.SignedConstant ->
+                    Assert.That(start.sign().masked_select(keep).eq(wi.sign().masked_select(keep)).all().item<bool>(),
+                                sprintf "%s %s: every kept weight keeps sign(w_i)" (MaskActions.Name(one, rescale)) layer.WeightName)
+                | _ -> ()
+                if one = MaskOneAction.SignedConstant then
+                    let std = wi.std(unbiased = false).item<float32>() |> float
+                    Assert.That(start.masked_select(keep).abs().sub((std * scale).ToScalar()).abs().max().item<float32>(), Is.LessThan 1e-6f,
+                                "signed constant: the whole initial layer's std")
+
+[<Test>]
+let ``reinit shuffles the whole initial tensor: with nothing pruned, every layer is a permutation of w_i`` () =
+    use scope = torch.NewDisposeScope()
+    let wi, wf = distinct 50L 1UL, distinct 50L 2UL
+    let all = torch.ones([| 50L |])
+    use g = new torch.Generator(4UL)
+    for one in [ MaskOneAction.Reinit; MaskOneAction.RandSignedConstant; MaskOneAction.SignedReinit ] do
+        let start = MaskActions.Start(one, false, MaskZeroAction.Zero, wi, wf, all, g)
+        let expected = if one = MaskOneAction.RandSignedConstant then wi.std(unbiased = false) * wi.sign() else wi
+        let compare (t: torch.Tensor) = if one = MaskOneAction.SignedReinit then t.abs() else t
+        Assert.That(sortedValues (compare start), Is.EqualTo<float32>(sortedValues (compare expected)).Within(1e-6), sprintf "%A" one)
+        Assert.That(start.eq(expected).all().item<bool>(), Is.False, sprintf "%A moved something" one)
+
+[<Test>]
+let ``freeze holds every pruned weight exactly at w_i through real training, and reloads so`` () =
+    use splits = syntheticSplits ()
+    let store = MemoryStateStore()
+    let directory = Path.Combine(Path.GetTempPath(), "symm-deconstruct-" + Guid.NewGuid().ToString("N"))
+    let root, _, prunedState = pruned KeepCriterion.LargeFinal
+    for zero in Enum.GetValues<MaskZeroAction>() |> Seq.filter ((<>) MaskZeroAction.Zero) do
+        let acted = prunedState.Then(MaskActionRecipe(MaskZero = zero, Seed = 3UL))
+        let trained = acted.Then(TrainRecipe(Training = adam 2, Seed = 5UL))
+        let realizer = Realizer(store, directory, fun _ -> splits)
+        use theta0 = realizer.Realize root
+        use start = realizer.Realize acted
+        use m = realizer.Realize trained
+        use again = Realizer(store, directory, fun _ -> splits).Realize trained
+        let mask = m.Mask |> must
+        Assert.That(m.Frozen, Is.Not.Null, "frozen values held")
+        Assert.That(again.Frozen, Is.Not.Null, "frozen values reloaded from the checkpoint")
+        for layer in PrunableLayers.All m do
+            use scope = torch.NewDisposeScope()
+            let pruned = mask.[layer.WeightName].eq((0.0).ToScalar())
+            let before = (PrunableLayers.All start |> Seq.find (fun l -> l.WeightName = layer.WeightName)).Weight.detach()
+            let wi = (PrunableLayers.All theta0 |> Seq.find (fun l -> l.WeightName = layer.WeightName)).Weight.detach()
+            let after = layer.Weight.detach()
+            let reloaded = (PrunableLayers.All again |> Seq.find (fun l -> l.WeightName = layer.WeightName)).Weight.detach()
+            Assert.That(after.masked_select(pruned).eq(before.masked_select(pruned)).all().item<bool>(), sprintf "%A %s: pruned weights unchanged by training" zero layer.WeightName)
+            Assert.That(after.eq(reloaded).all().item<bool>(), sprintf "%A %s: reloaded state equal" zero layer.WeightName)
+            // Each held value is w_i or 0; plain freeze holds all of them at w_i.
+            let held = before.masked_select pruned
+            let initial = wi.masked_select pruned
+            Assert.That(held.eq(initial).logical_or(held.eq((0.0).ToScalar())).all().item<bool>(), sprintf "%A: held at w_i or 0" zero)
+            if zero = MaskZeroAction.Freeze then Assert.That(held.eq(initial).all().item<bool>(), "freeze: exactly w_i")
+            Assert.That(after.masked_select(pruned.logical_not()).eq(before.masked_select(pruned.logical_not())).all().item<bool>(), Is.False,
+                        sprintf "%A %s: the kept weights did train" zero layer.WeightName)
