@@ -208,3 +208,64 @@ let ``freeze holds every pruned weight exactly at w_i through real training, and
             if zero = MaskZeroAction.Freeze then Assert.That(held.eq(initial).all().item<bool>(), "freeze: exactly w_i")
             Assert.That(after.masked_select(pruned.logical_not()).eq(before.masked_select(pruned.logical_not())).all().item<bool>(), Is.False,
                         sprintf "%A %s: the kept weights did train" zero layer.WeightName)
+
+let private supermaskModel () =
+    use g = Generators.Create 6UL
+    ModelZoo.Create("mnist-fc", MlpConfig(1, 4, 3, Widths = [| 8; 6 |]), g)
+
+[<Test>]
+let ``a trained supermask changes only its logits: the wrapped weights and biases stay bitwise equal`` () =
+    use splits = syntheticSplits ()
+    use inner = supermaskModel ()
+    use before = StateDicts.Copy inner
+    let settings = SupermaskSettings(Training = TrainingSettings(Optimizer = SgdSettings(LearningRate = 100.0, Momentum = 0.9), BatchSize = 16, Epochs = 3))
+    use supermask = new Supermask(inner, settings, 4UL)
+    let names = [ for struct (name, _) in supermask.named_parameters() -> name ]
+    Assert.That(names.Length, Is.EqualTo 3, "one logit tensor per Linear weight, nothing else trainable")
+    use logits0 = StateDicts.Copy supermask
+    use optimizer = settings.Training.Optimizer.Create(supermask.parameters())
+    let data = LoaderData(splits, 16, 2UL)
+    use trainer = new Trainer(supermask, optimizer, data, TrainerOptions(Epochs = 3, Seed = 2UL, EvaluateTrainSet = false), null, [ supermask.GradientCallback ])
+    trainer.Run() |> ignore
+    use after = StateDicts.Copy inner
+    Assert.That(TestSupport.identicalStates before after, "every parameter and buffer of the wrapped model bitwise unchanged")
+    use logits1 = StateDicts.Copy supermask
+    for KeyValue(name, value) in logits0 do
+        Assert.That(value.eq(logits1.[name]).all().item<bool>(), Is.False, sprintf "%s trained" name)
+    let (_, accuracy, samples) = supermask.EvaluateSampled((fun () -> data.TestBatches()), torch.CPU).ToTuple()
+    Assert.That(samples.Count, Is.EqualTo 10)
+    Assert.That(accuracy, Is.EqualTo(Seq.average samples).Within(1e-12))
+
+[<Test>]
+let ``supermask logits get the straight-through gradient of plain autograd through w ⊙ m`` () =
+    for dynamic in [ false; true ] do
+        use inner = supermaskModel ()
+        let settings = SupermaskSettings(InitialLogit = 0.3, DynamicScaling = dynamic)
+        use supermask = new Supermask(inner, settings, 9UL)
+        use scope = torch.NewDisposeScope()
+        use g = new torch.Generator(3UL)
+        let batch = Batch(torch.randn([| 16L; 1L; 4L; 4L |], generator = g), torch.randint(0L, 3L, [| 16L |], generator = g))
+        supermask.train()
+        let loss = torch.nn.functional.cross_entropy(supermask.call batch.Inputs, batch.Labels)
+        loss.backward()
+        supermask.PushGradients()
+        let layers = PrunableLayers.All inner |> List.ofSeq
+        Assert.That(layers |> Seq.forall (fun l -> isNull l.Weight.grad), "no gradient left on the frozen weights")
+        // Oracle: the same draws (the sampler's stream, in layer order), w ⊙ m built by plain autograd.
+        use sampler = Generators.ForPurpose(9UL, "supermask")
+        let logits = [ for l in layers -> torch.full_like(l.Weight, (0.3).ToScalar()).requires_grad_(true) ]
+        let effective =
+            List.map2 (fun (l: PrunableLayer) (s: torch.Tensor) ->
+                let p = s.sigmoid()
+                let m = torch.bernoulli(p.detach(), generator = sampler) + p - p.detach()
+                let w = l.Weight.detach() * m
+                if dynamic then w * (float (m.numel()) / m.sum()) else w) layers logits
+        let linears = layers |> List.map (fun l -> l.Layer :?> TorchSharp.Modules.Linear)
+        let x = batch.Inputs.flatten(1L)
+        let h1 = torch.nn.functional.relu(torch.nn.functional.linear(x, effective.[0], (must linears.[0].bias).detach()))
+        let h2 = torch.nn.functional.relu(torch.nn.functional.linear(h1, effective.[1], (must linears.[1].bias).detach()))
+        let out = torch.nn.functional.linear(h2, effective.[2], (must linears.[2].bias).detach())
+        torch.nn.functional.cross_entropy(out, batch.Labels).backward()
+        let ours = [ for struct (_, p) in supermask.named_parameters() -> p.grad ]
+        for (mine, oracle) in List.zip ours logits do
+            Assert.That((must mine - must oracle.grad).abs().max().item<float32>(), Is.LessThan 1e-6f, sprintf "dynamic %b: logit gradients" dynamic)
