@@ -3,7 +3,7 @@
 //   dotnet fsi src/Symmetry.Scripts/deconstructing.fsx [--experiment one-shot|iterative] [--train]
 //     [--criteria large_final_same_sign,large_final,random] [--mask-one rewind,signed_constant] [--mask-zero zero]
 //     [--rounds 1,2,4,8,12] [--fraction 0.2 --output-fraction 0.1] [--recipe deconstructing-fc --epochs 55 --lr …]
-//     [--init GlorotNormal --init-seed 0 --data-seed 1] [--threads 1] [--db results/symmetry.db]
+//     [--init GlorotNormal --init-seed 0 --data-seed 1] [--data DIR] [--threads 1] [--db results/symmetry.db]
 #load "_prelude.fsx"
 open Symmetry
 open Symmetry.Core.Models
@@ -22,7 +22,8 @@ let train = flags.Switch "train"
 let criteria = Flags.Checked(fun () -> flags.List("criteria", KeepCriteria.Parse, [ KeepCriterion.LargeFinalSameSign ]))
 let maskOne = Flags.Checked(fun () -> flags.List("mask-one", (fun n -> let struct (a, r) = MaskActions.ParseOne n in struct (a, r)), [ struct (MaskOneAction.Rewind, false) ]))
 let maskZero = Flags.Checked(fun () -> MaskActions.ParseZero(flags.String("mask-zero", "zero")))
-let splits = Flags.Checked(fun () -> Data.load None)
+let dataDir = flags.TryString "data"
+let splits = Flags.Checked(fun () -> Data.load dataDir)
 let init = Flags.Checked(fun () -> System.Enum.Parse<InitScheme>(flags.String("init", "GlorotNormal"), ignoreCase = true))
 let config = let c = Model.forData splits in ModelConfig(c.InputChannels, c.ImageSize, c.Classes, Init = System.Nullable init)
 let settings =
@@ -34,7 +35,7 @@ let settings =
                 Training = (Recipes.named (flags.String("recipe", "deconstructing-fc")) |> Recipes.withFlags flags),
                 Fraction = flags.Float("fraction", 0.2), OutputFraction = flags.Float("output-fraction", 0.1),
                 Criteria = ResizeArray criteria, MaskOne = ResizeArray [ for struct (a, r) in maskOne -> System.ValueTuple.Create(a, r) ],
-                MaskZero = maskZero, Rounds = ResizeArray(flags.List("rounds", int, [ 1; 2; 4; 8; 12 ])))
+                Data = Option.toObj dataDir, MaskZero = maskZero, Rounds = ResizeArray(flags.List("rounds", int, [ 1; 2; 4; 8; 12 ])))
         s.Validate()
         s)
 let database = flags.String("db", ResultsStore.DefaultPath)

@@ -2,7 +2,7 @@
 // through straight-through Bernoulli masks; the test accuracy is the mean over sampled masks.
 //   dotnet fsi src/Symmetry.Scripts/supermask.fsx [--model lenet-300-100] [--init GlorotNormal --init-seed 0]
 //     [--seed 1] [--epochs 10 --lr 100 --momentum 0.9 --batch 250] [--signed-constant] [--dynamic-scaling]
-//     [--initial-logit 0] [--samples 10] [--threads 1] [--db results/symmetry.db]
+//     [--initial-logit 0] [--samples 10] [--data DIR] [--threads 1] [--db results/symmetry.db]
 #load "_prelude.fsx"
 open Symmetry
 open Symmetry.Core.Models
@@ -11,7 +11,8 @@ open Symmetry.Core.Experiments
 open Symmetry.Core.Deconstructing
 
 let flags = Flags.OfScript fsi.CommandLineArgs
-let splits = Flags.Checked(fun () -> Data.load None)
+let dataDir = flags.TryString "data"
+let splits = Flags.Checked(fun () -> Data.load dataDir)
 let init = Flags.Checked(fun () -> System.Enum.Parse<InitScheme>(flags.String("init", "GlorotNormal"), ignoreCase = true))
 let config = let c = Model.forData splits in ModelConfig(c.InputChannels, c.ImageSize, c.Classes, Init = System.Nullable init)
 let model = flags.String("model", "lenet-300-100")
@@ -33,7 +34,7 @@ flags.Finish()
 
 do
     use splits = splits
-    let root = ExperimentState.Initial(model, config, initSeed, null, splits.Fingerprint)
+    let root = ExperimentState.Initial(model, config, initSeed, Option.toObj dataDir, splits.Fingerprint)
     use store = Flags.Checked(fun () -> ResultsStore.Open database)
     let realizer = Realizer(store, fun _ -> splits)
     printfn "supermask of %s on %s (init %A seed %d), %s%s%s; mask seed %d" model splits.Name init initSeed (settings.Training.Describe())

@@ -19,6 +19,7 @@ open Symmetry.Core.Deconstructing
 open Symmetry.Core.Experiments
 open Symmetry.Properties.TestSupport
 open Symmetry.Properties.ResultsStoreTestSupport
+open Symmetry.Properties.DataTestSupport
 
 [<OneTimeSetUp>]
 let ensureTorch () = TorchRuntime.Ensure()
@@ -269,3 +270,60 @@ let ``supermask logits get the straight-through gradient of plain autograd throu
         let ours = [ for struct (_, p) in supermask.named_parameters() -> p.grad ]
         for (mine, oracle) in List.zip ours logits do
             Assert.That((must mine - must oracle.grad).abs().max().item<float32>(), Is.LessThan 1e-6f, sprintf "dynamic %b: logit gradients" dynamic)
+
+let private runScript (name: string) (args: string list) =
+    let path = Path.Combine(Symmetry.Properties.DataTestSupport.repositoryRoot, "src", "Symmetry.Scripts", name)
+    let info = Diagnostics.ProcessStartInfo("dotnet", [ "fsi"; path ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    use proc = Diagnostics.Process.Start info |> nonNull
+    let output = proc.StandardOutput.ReadToEndAsync()
+    let error = proc.StandardError.ReadToEnd()
+    if not (proc.WaitForExit(TimeSpan.FromMinutes 4.0)) then
+        proc.Kill true
+        Assert.Fail(name + " ran past 4 minutes")
+    proc.ExitCode, output.Result + error
+
+[<TestCase("deconstructing.fsx", "--criteria large_final,largest", "unknown keep criterion 'largest'")>]
+[<TestCase("deconstructing.fsx", "--mask-one signed_reinit,resign", "unknown mask-1 action 'resign'")>]
+[<TestCase("deconstructing.fsx", "--mask-zero freeze_all", "unknown mask-0 action 'freeze_all'")>]
+[<TestCase("deconstructing.fsx", "--experiment both", "--experiment: expected one-shot or iterative, got 'both'")>]
+[<TestCase("deconstructing.fsx", "--rounds 0,2", "rounds must be a non-empty list of counts ≥ 1")>]
+[<TestCase("supermask.fsx", "--samples 0", "evaluation samples must be 1 or more, got 0")>]
+[<TestCase("supermask.fsx", "--epochs 2 --frobnicate 1", "unknown flag(s) --frobnicate")>]
+let ``the deconstructing scripts refuse bad flags in one line with exit code 2 and write nothing`` (script: string) (args: string) (message: string) =
+    use dir = new TempDir()
+    let code, output = runScript script ([ "--db"; dir.File "s.db" ] @ List.ofArray (args.Split ' '))
+    Assert.That(code, Is.EqualTo 2, output)
+    TestSupport.contains message output
+    Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+
+[<Test>]
+let ``deconstructing.fsx and supermask.fsx run end to end and a rerun reads everything back`` () =
+    use dir = new TempDir()
+    let data = Path.Combine(dir.Path, "data")
+    Directory.CreateDirectory data |> ignore
+    Symmetry.Properties.DataTestSupport.writeBandedMnist 600 data
+    let args = [ "--data"; data; "--db"; dir.File "s.db"; "--epochs"; "1"; "--rounds"; "1,3"; "--train"; "--criteria"; "large_final_same_sign,random"
+                 "--mask-one"; "rewind,signed_reinit_rescaling"; "--mask-zero"; "freeze" ]
+    let code, output = runScript "deconstructing.fsx" args
+    Assert.That(code, Is.EqualTo 0, output)
+    TestSupport.contains "large_final_same_sign      signed_reinit_rescaling      freeze" output
+    let code, again = runScript "deconstructing.fsx" args
+    Assert.That(code, Is.EqualTo 0, again)
+    TestSupport.contains "computed 0" again
+    let supermaskArgs = [ "--data"; data; "--db"; dir.File "s.db"; "--epochs"; "1"; "--samples"; "3"; "--signed-constant" ]
+    let code, output = runScript "supermask.fsx" supermaskArgs
+    Assert.That(code, Is.EqualTo 0, output)
+    TestSupport.contains "trained: test accuracy" output
+    let code, again = runScript "supermask.fsx" supermaskArgs
+    Assert.That(code, Is.EqualTo 0, again)
+    TestSupport.contains "read back: test accuracy" again
+
+[<Test>]
+let ``the F# face names criteria and actions as the original code does`` () =
+    Assert.That(Symmetry.Deconstructing.criterion "large_final_same_sign", Is.EqualTo KeepCriterion.LargeFinalSameSign)
+    Assert.That(Symmetry.Deconstructing.maskOne "signed_constant_rescaling", Is.EqualTo((MaskOneAction.SignedConstant, true)))
+    Assert.That(Symmetry.Deconstructing.maskZero "freeze_init_zero_all", Is.EqualTo MaskZeroAction.FreezeInitZeroAll)
+    for c in KeepCriteria.All do Assert.That(KeepCriteria.Parse(KeepCriteria.Name c), Is.EqualTo c)
+    use scope = torch.NewDisposeScope()
+    let scores = Symmetry.Deconstructing.scores KeepCriterion.LargeInitLargeFinal (torch.ones(3L)) (torch.zeros(3L))
+    Assert.That(scores.Length, Is.EqualTo 2)
