@@ -18,6 +18,12 @@ module DeconstructingFigures =
     let private cell (x: 'T) : obj = nonNull (box x)
     let private short (id: string) = id.Substring(0, min id.Length 24)
 
+    // Eleven distinguishable colours (one per criterion) and five dash styles (one per mask-1 action).
+    let private palette =
+        [| "#1f77b4"; "#d62728"; "#2ca02c"; "#9467bd"; "#ff7f0e"; "#17becf"; "#8c564b"; "#e377c2"; "#7f7f7f"; "#bcbd22"; "#000000" |]
+    let private dashes =
+        [| StyleParam.DrawingStyle.Solid; StyleParam.DrawingStyle.Dash; StyleParam.DrawingStyle.Dot; StyleParam.DrawingStyle.DashDot; StyleParam.DrawingStyle.LongDash |]
+
     let private frame (rows: (string * obj) list list) : Frame<int, string> =
         rows |> List.mapi (fun i row -> i, Series.ofObservations row) |> Frame.ofRows
 
@@ -33,18 +39,25 @@ module DeconstructingFigures =
         [ for state, title in [ "init", "untrained under each mask (supermask)"; "trained", "trained from each mask's start" ] do
             let chosen = branches |> Array.filter (fun (p, _, _, _) -> p.Length = 4 && p.[3] = state)
             if chosen.Length > 0 then
+                // A colour per criterion, a dash per mask-1 action: 22 lines stay readable.
+                let criteria = chosen |> Array.map (fun (p, _, _, _) -> p.[0]) |> Array.distinct
+                let actions = chosen |> Array.map (fun (p, _, _, _) -> p.[1]) |> Array.distinct
                 let lines =
                     chosen
-                    |> Array.groupBy (fun (p, _, _, _) -> sprintf "%s, %s%s" p.[0] p.[1] (if p.[2] = "zero" then "" else ", " + p.[2]))
-                    |> Array.map (fun (label, points) ->
+                    |> Array.groupBy (fun (p, _, _, _) -> p.[0], p.[1], p.[2])
+                    |> Array.map (fun ((criterion, one, zero), points) ->
                         let sorted = points |> Array.sortBy (fun (_, _, remaining, _) -> -remaining)
-                        Chart.Line(sorted |> Array.map (fun (_, _, r, _) -> r), sorted |> Array.map (fun (_, _, _, a) -> a), ShowMarkers = true, Name = label))
+                        let colour = Color.fromHex palette.[Array.IndexOf(criteria, criterion) % palette.Length]
+                        let dash = dashes.[Array.IndexOf(actions, one) % dashes.Length]
+                        let label = sprintf "%s, %s%s" criterion one (if zero = "zero" then "" else ", " + zero)
+                        Chart.Line(sorted |> Array.map (fun (_, _, r, _) -> r), sorted |> Array.map (fun (_, _, _, a) -> a), ShowMarkers = true, Name = label,
+                                   LineColor = colour, MarkerColor = colour, LineDash = dash))
                 let chart =
                     lines |> Chart.combine
                     |> Chart.withXAxisStyle("% of prunable weights remaining", AxisType = StyleParam.AxisType.Log)
                     |> Chart.withYAxisStyle("test accuracy")
                     |> Chart.withTitle(sprintf "Deconstructing lottery tickets, %s — %s" title (short id))
-                    |> Chart.withSize(950, 520)
+                    |> Chart.withSize(1100, 760)
                 let table =
                     [ for (p, level, remaining, accuracy) in chosen ->
                         [ "run", cell id; "criterion", cell p.[0]; "mask_one", cell p.[1]; "mask_zero", cell p.[2]; "state", cell p.[3]
@@ -53,7 +66,7 @@ module DeconstructingFigures =
                   Title = sprintf "Test accuracy per criterion and action, %s" title
                   Caption = sprintf "Run %s: each line a keep criterion (scores of w_i and w_f, lowest pruned per layer) and mask-1 action (what the kept weights start from); %s." id
                       (if state = "init" then "the network is evaluated at its start, untrained: the accuracy a mask alone gives" else "each branch trained with the dense network's recipe")
-                  Chart = chart; Width = 950; Height = 520 }, table ]
+                  Chart = chart; Width = 1100; Height = 760 }, table ]
 
     /// Every trained supermask: mean sampled accuracy and the samples' spread.
     let supermaskFigure (runs: (string * MetricRow array) array) : ReportFigure * (string * obj) list list =
