@@ -317,6 +317,11 @@ let ``deconstructing.fsx and supermask.fsx run end to end and a rerun reads ever
     let code, again = runScript "supermask.fsx" supermaskArgs
     Assert.That(code, Is.EqualTo 0, again)
     TestSupport.contains "read back: test accuracy" again
+    // The report's family: one figure untrained, one trained, one of the trained supermask; every branch in the table.
+    let data = Symmetry.Analysis.StoreData.read (dir.File "s.db")
+    let output = Symmetry.Analysis.DeconstructingFigures.family.Build { Data = data; Runs = Symmetry.Analysis.Frames.runs data }
+    Assert.That(output.Figures |> List.map (fun f -> f.Name.Split('-').[1]), Is.EquivalentTo [ "init"; "trained"; "supermask" ])
+    Assert.That((output.Tables |> List.map (fun t -> t.Frame.RowCount) = [ 16; 1 ]), "2 criteria × 2 levels × 2 actions × (init, trained); one supermask")
 
 [<Test>]
 let ``the F# face names criteria and actions as the original code does`` () =
