@@ -47,8 +47,10 @@ module DeconstructingFigures =
                     |> Array.groupBy (fun (p, _, _, _) -> p.[0], p.[1], p.[2])
                     |> Array.map (fun ((criterion, one, zero), points) ->
                         let sorted = points |> Array.sortBy (fun (_, _, remaining, _) -> -remaining)
-                        let colour = Color.fromHex palette.[Array.IndexOf(criteria, criterion) % palette.Length]
-                        let dash = dashes.[Array.IndexOf(actions, one) % dashes.Length]
+                        // One criterion: a colour per action instead, all solid.
+                        let single = criteria.Length = 1
+                        let colour = Color.fromHex palette.[(if single then Array.IndexOf(actions, one) else Array.IndexOf(criteria, criterion)) % palette.Length]
+                        let dash = if single then StyleParam.DrawingStyle.Solid else dashes.[Array.IndexOf(actions, one) % dashes.Length]
                         let label = sprintf "%s, %s%s" criterion one (if zero = "zero" then "" else ", " + zero)
                         Chart.Line(sorted |> Array.map (fun (_, _, r, _) -> r), sorted |> Array.map (fun (_, _, _, a) -> a), ShowMarkers = true, Name = label,
                                    LineColor = colour, MarkerColor = colour, LineDash = dash))
