@@ -203,3 +203,29 @@ module Stitching =
 
     /// Mean penalty per (point, preset) over the pairs of `results`.
     let penalties (results: StitchingResult seq) = StitchingResult.MeanPenalties results |> List.ofSeq
+
+/// Deconstructing lottery tickets (ALGORITHMS §4): criteria and actions by their original names, plans as F# lists.
+module Deconstructing =
+    open Symmetry.Core.Pruning
+    open Symmetry.Core.Deconstructing
+
+    /// A keep criterion by the original's name (`large_final_same_sign`).
+    let criterion (name: string) = KeepCriteria.Parse name
+
+    /// A mask-1 action by the original's name (`signed_reinit`, `signed_constant_rescaling`), as (action, rescale).
+    let maskOne (name: string) = let struct (a, r) = MaskActions.ParseOne name in a, r
+
+    /// A mask-0 action by the original's name (`freeze_init_zero_all`).
+    let maskZero (name: string) = MaskActions.ParseZero name
+
+    /// One layer's keep scores for a criterion: (w_i, w_f) → one score tensor, or two for the combined criteria.
+    let scores (criterion: KeepCriterion) (initial: torch.Tensor) (final: torch.Tensor) = List.ofArray (KeepScores.Of(criterion, initial, final))
+
+    /// One-shot branches (untrained supermasks, and trained ones when `train`).
+    let oneShot (settings: DeconstructingSettings) (data: DataSplits) (train: bool) = List.ofSeq (DeconstructingPlan.OneShot(settings, data.Fingerprint, train))
+
+    /// Iterative branches, every mask-1 action from each round's mask.
+    let iterative (settings: DeconstructingSettings) (data: DataSplits) = List.ofSeq (DeconstructingPlan.Iterative(settings, data.Fingerprint))
+
+    /// A trained supermask around `model` (frozen weights; the caller disposes both).
+    let supermask (settings: SupermaskSettings) (seed: uint64) (model: ZooModel) = new Supermask(model, settings, seed)

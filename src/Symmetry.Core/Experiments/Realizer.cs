@@ -1,4 +1,6 @@
 using Symmetry.Core.Data;
+using Symmetry.Core.Deconstructing;
+using Symmetry.Core.Masks;
 using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
@@ -92,6 +94,8 @@ public sealed class Realizer
         RewindRecipe => "rewind",
         AgnosticizeRecipe => "agnosticize",
         RandomPruneRecipe => "random-prune",
+        CriterionPruneRecipe => "criterion-prune",
+        MaskActionRecipe => "mask-action",
         _ => throw new ArgumentException($"unknown recipe {recipe.GetType().Name}", nameof(recipe)),
     };
 
@@ -127,6 +131,12 @@ public sealed class Realizer
                 break;
             case RandomPruneRecipe prune:
                 RandomPrune.Apply(model, prune.Keep, prune.Seed, prune.InputKeep);
+                break;
+            case CriterionPruneRecipe prune:
+                PruneByCriterion(state, prune, model);
+                break;
+            case MaskActionRecipe action:
+                ApplyMaskActions(state, action, model);
                 break;
             default:
                 throw new NotSupportedException($"recipe {state.Recipe.GetType().Name} has no implementation");
@@ -193,5 +203,42 @@ public sealed class Realizer
         // Every parameter and buffer; the mask is this state's, so the rewound weights are masked again.
         StateDicts.Load(model, saved);
         model.ApplyMask();
+    }
+
+    private void PruneByCriterion(ExperimentState state, CriterionPruneRecipe recipe, ZooModel model)
+    {
+        using var initial = Realize(RewindTarget(state, recipe.Step));
+        using var pruned = CriterionPruning.Prune(initial, model, model.Mask, recipe.Criterion, recipe.Fraction, recipe.OutputFraction,
+            recipe.ConvFraction, recipe.Rounds, recipe.Seed);
+        model.SetMask(pruned);
+    }
+
+    private void ApplyMaskActions(ExperimentState state, MaskActionRecipe recipe, ZooModel model)
+    {
+        if (model.Mask is not { } mask) throw new ArgumentException($"state {state.Key[..12]} has no mask: mask actions act on a pruned state");
+        using var initial = Realize(RewindTarget(state, recipe.Step));
+        using var generator = Generators.ForPurpose(recipe.Seed, "mask-actions");
+        using var final = StateDicts.Copy(model);
+        using var starts = new NamedTensors();
+        using var frozen = new NamedTensors();
+        using (var scope = NewDisposeScope())
+        {
+            var finals = PrunableLayers.All(model).ToDictionary(l => l.WeightName, l => final[l.WeightName], StringComparer.Ordinal);
+            foreach (var layer in PrunableLayers.All(initial))
+            {
+                if (!mask.TryGet(layer.WeightName, out var keep)) continue;
+                var (wi, wf) = (layer.Weight.detach().cpu(), finals[layer.WeightName].cpu());
+                starts.Add(layer.WeightName, MaskActions.Start(recipe.MaskOne, recipe.Rescaling, recipe.MaskZero, wi, wf, keep.cpu(), generator));
+                if (MaskActions.Frozen(recipe.MaskZero, wi, wf, keep.cpu(), generator) is { } held) frozen.Add(layer.WeightName, held);
+            }
+        }
+        // Every parameter and buffer of w_i's state, then the acted-on weights, then the mask and the held values.
+        using (var saved = StateDicts.Copy(initial)) StateDicts.Load(model, saved);
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+            foreach (var (name, parameter) in model.named_parameters())
+                if (starts.Contains(name)) parameter.copy_(starts[name]);
+        model.ApplyMask();
+        if (frozen.Count > 0) model.SetFrozen(frozen);
     }
 }

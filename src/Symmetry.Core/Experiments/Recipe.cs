@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Symmetry.Core.Data;
+using Symmetry.Core.Deconstructing;
 using Symmetry.Core.LaPerm;
 using Symmetry.Core.Models;
 using Symmetry.Core.Pruning;
@@ -17,6 +18,8 @@ namespace Symmetry.Core.Experiments;
 [JsonDerivedType(typeof(RewindRecipe), "rewind")]
 [JsonDerivedType(typeof(AgnosticizeRecipe), "agnosticize")]
 [JsonDerivedType(typeof(RandomPruneRecipe), "random-prune")]
+[JsonDerivedType(typeof(CriterionPruneRecipe), "criterion-prune")]
+[JsonDerivedType(typeof(MaskActionRecipe), "mask-action")]
 public abstract record Recipe
 {
     /// <summary>Seed of the recipe's own random draws (init, data order, mask positions…).</summary>
@@ -164,4 +167,53 @@ public sealed record RandomPruneRecipe : Recipe
 
     /// <inheritdoc />
     public override string Describe() => $"random-prune(keep {Keep:P0})";
+}
+
+/// <summary>Deconstructing-LT pruning (<see cref="CriterionPruning"/>): the state's mask pruned by a keep criterion of
+/// w_i (the ancestor at training step <see cref="Step"/>, θ₀ for 0) and w_f (this state's weights), layer-wise,
+/// ⌊(1 − (1 − p)^rounds)·remaining⌋ per layer; ties and the random criterion drawn from the recipe's seed.</summary>
+public sealed record CriterionPruneRecipe : Recipe
+{
+    /// <summary>The keep score.</summary>
+    public KeepCriterion Criterion { get; init; } = KeepCriterion.LargeFinal;
+
+    /// <summary>Per-round fraction of a hidden layer's remaining weights to remove (deconstructing-LT FC: 20%).</summary>
+    public double Fraction { get; init; } = 0.2;
+
+    /// <summary>The output layer's (deconstructing-LT FC: 10%; null: <see cref="Fraction"/>).</summary>
+    public double? OutputFraction { get; init; } = 0.1;
+
+    /// <summary>Conv layers' (null: <see cref="Fraction"/>).</summary>
+    public double? ConvFraction { get; init; }
+
+    /// <summary>Rounds compounded into this one pruning (the original's <c>prune_power</c>).</summary>
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>The training step w_i is taken at (0: θ₀).</summary>
+    public long Step { get; init; }
+
+    /// <inheritdoc />
+    public override string Describe() => $"prune({KeepCriteria.Name(Criterion)}, {Fraction:P0}{(OutputFraction is { } o ? $", out {o:P0}" : "")}{(Rounds != 1 ? $", ×{Rounds}" : "")})";
+}
+
+/// <summary>Deconstructing-LT's mask actions on a pruned state: the kept weights start from <see cref="MaskOne"/> of
+/// w_i (the ancestor at training step <see cref="Step"/>), the pruned ones are held at <see cref="MaskZero"/>'s values
+/// (<see cref="Models.ZooModel.SetFrozen"/>) through training; every other parameter and buffer is rewound to w_i's
+/// state. Shuffles drawn from the recipe's seed.</summary>
+public sealed record MaskActionRecipe : Recipe
+{
+    /// <summary>What the kept weights start from.</summary>
+    public MaskOneAction MaskOne { get; init; } = MaskOneAction.Rewind;
+
+    /// <summary>Multiply the kept weights by size / kept (the <c>_rescaling</c> variants).</summary>
+    public bool Rescaling { get; init; }
+
+    /// <summary>What the pruned weights are held at.</summary>
+    public MaskZeroAction MaskZero { get; init; } = MaskZeroAction.Zero;
+
+    /// <summary>The training step w_i is taken at (0: θ₀).</summary>
+    public long Step { get; init; }
+
+    /// <inheritdoc />
+    public override string Describe() => $"{MaskActions.Name(MaskOne, Rescaling)} / {MaskActions.Name(MaskZero)}";
 }

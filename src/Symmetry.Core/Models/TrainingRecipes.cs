@@ -35,6 +35,14 @@ public static class TrainingRecipes
         Epochs = 15,
     };
 
+    /// <summary>Deconstructing-LT's FC 300-100 (Zhou et al.): Adam 1.2e-3, batch 60, 55 epochs, constant rate.</summary>
+    public static TrainingSettings DeconstructingFc { get; } = new()
+    {
+        Optimizer = new AdamSettings { LearningRate = 1.2e-3 },
+        BatchSize = 60,
+        Epochs = 55,
+    };
+
     /// <summary>The generic default: Adam 1e-3, batch 128, constant rate, 10 epochs.</summary>
     public static TrainingSettings Generic { get; } = new();
 
@@ -43,6 +51,7 @@ public static class TrainingRecipes
         ["seed-000"] = Seed000,
         ["open-lth-lenet"] = OpenLthLenet,
         ["mnist-cnn"] = MnistCnn,
+        ["deconstructing-fc"] = DeconstructingFc,
         ["generic"] = Generic,
     };
 

@@ -12,10 +12,13 @@ namespace Symmetry.Core.Models;
 /// (N, C, H, W) with (C, H, W) = <see cref="InputShape"/>; the output is (N, classes) logits.
 /// </summary>
 /// <remarks>The model may hold a pruning <see cref="Mask"/> (<see cref="SetMask"/>): the masked weights are zeroed when
-/// the mask is set and whenever <see cref="ApplyMask"/> is called (the trainer calls it after every optimizer step).</remarks>
+/// the mask is set and whenever <see cref="ApplyMask"/> is called (the trainer calls it after every optimizer step).
+/// With <see cref="Frozen"/> values (deconstructing-LT's mask-0 actions, e.g. freeze at w_i) the masked weights are set
+/// to those values instead of zero, in the same place.</remarks>
 public sealed class ZooModel : nn.Module<Tensor, Tensor>
 {
     private ModelMask? mask;
+    private Symmetry.Torch.NamedTensors? frozen;
 
     internal ZooModel(string name, ModelConfig config, InitScheme initScheme, Sequential layers) : base(nameof(ZooModel))
     {
@@ -47,6 +50,48 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
     /// <summary>The pruning mask the model holds (owned by the model: do not dispose it), or null when unpruned.</summary>
     public ModelMask? Mask => mask;
 
+    /// <summary>The values the masked weights are held at (by parameter name, the weight's shape, 0 where the mask keeps
+    /// the weight; owned by the model), or null: masked weights are zero.</summary>
+    public Symmetry.Torch.NamedTensors? Frozen => frozen;
+
+    /// <summary>
+    /// Holds the masked weights at <paramref name="values"/> instead of zero (a copy is kept; values at kept positions are
+    /// ignored) and applies it now; null returns to zeros. Needs a mask; a later <see cref="SetMask"/> ends it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no mask.</exception>
+    /// <exception cref="ArgumentException">A name the mask does not hold, or another shape.</exception>
+    public void SetFrozen(Symmetry.Torch.NamedTensors? values)
+    {
+        if (values is null)
+        {
+            frozen?.Dispose();
+            frozen = null;
+            ApplyMask();
+            return;
+        }
+        if (mask is null) throw new InvalidOperationException($"model '{Name}' has no mask: frozen values hold masked weights");
+        var copy = new Symmetry.Torch.NamedTensors();
+        try
+        {
+            using var scope = NewDisposeScope();
+            foreach (var (name, value) in values)
+            {
+                if (!mask.TryGet(name, out var held) || !held.shape.SequenceEqual(value.shape))
+                    throw new ArgumentException($"frozen values of '{name}' need a mask entry of the same shape");
+                var masked = value.detach().to(ScalarType.Float32, held.device) * held.eq(0);
+                copy.Add(name, masked);
+            }
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        frozen?.Dispose();
+        frozen = copy;
+        ApplyMask();
+    }
+
     /// <summary>Number of parameter values (all parameters, masked ones included).</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
@@ -62,6 +107,8 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
         {
             mask?.Dispose();
             mask = null;
+            frozen?.Dispose();
+            frozen = null;
             return;
         }
         var copy = newMask.Clone(WeightDevice);
@@ -76,6 +123,8 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
         }
         mask?.Dispose();
         mask = copy;
+        frozen?.Dispose();
+        frozen = null;
     }
 
     /// <summary>Zeroes the masked weights again (after an optimizer step, a weight load, …); does nothing without a mask.</summary>
@@ -91,6 +140,11 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
             mask = moved;
         }
         mask.ApplyTo(this);
+        if (frozen is null) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in named_parameters())
+            if (frozen.Contains(name)) parameter.add_(frozen[name].to(parameter.dtype, parameter.device));
     }
 
     private Device WeightDevice => parameters().FirstOrDefault()?.device ?? CPU;
@@ -117,6 +171,8 @@ public sealed class ZooModel : nn.Module<Tensor, Tensor>
         {
             mask?.Dispose();
             mask = null;
+            frozen?.Dispose();
+            frozen = null;
         }
         base.Dispose(disposing);
     }
