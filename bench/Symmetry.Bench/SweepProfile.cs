@@ -13,9 +13,11 @@ using static TorchSharp.torch;
 /// <summary>
 /// <c>sweep-profile</c> (opt-in diagnostic): where a <c>sweep-batched</c> step's time goes, and the arithmetic floor.
 /// First the floor: the bare batched matmuls of one step of K MNIST_FC 6×16 networks (every layer's forward, input
-/// gradient and weight gradient, random data of the step's shapes, nothing else), in µs per network-step of process
-/// CPU time. Then one <see cref="BatchedTrainer"/> step replayed op for op with a timer per phase (gather, forward and
-/// loss, backward, gradient masks, per-network gradient norms, optimizer, weight masks).
+/// gradient and weight gradient, random data of the step's shapes, nothing else; layer 1 also as K separate matmuls and
+/// under autograd), in µs per network-step of process CPU time. Then one <see cref="BatchedTrainer"/> step replayed op
+/// for op with a timer per phase (gather, forward and loss, backward, gradient masks, per-network gradient norms,
+/// optimizer, weight masks), gathering float images or their bytes (<see cref="PixelBytes"/>).
+/// bench/peers/sweep_profile.py (run by hand) gives the peer's layer-1 matmuls and step on the same clock.
 /// </summary>
 internal static class SweepProfile
 {
@@ -29,7 +31,6 @@ internal static class SweepProfile
     {
         foreach (var k in new[] { 16, 64, 256 }) Floor(k);
         using var splits = DataSets.Load();
-        GatherFloor(splits, 64);
         foreach (var k in new[] { 16, 64 })
             foreach (var bytes in new[] { false, true }) Phases(splits, k, bytes);
     }
@@ -98,20 +99,6 @@ internal static class SweepProfile
             $"bench: {Name} floor K={k,3}: layer-1 forward {firstForward / k * 1e6,6:0.0} µs + weight gradient {firstWeightGradient / k * 1e6,6:0.0} µs " +
             $"({flops / ((firstForward + firstWeightGradient) / k) / 1e9:0.0} GFLOP/s) + 16-wide layers {small / k * 1e6,5:0.0} µs " +
             $"= {(firstForward + firstWeightGradient + small) / k * 1e6,6:0.0} µs per network-step; layer 1 as K separate mm: {one / k * 1e6:0.0} µs"));
-    }
-
-    /// <summary>The gather alone: K×B random rows of the training images as floats, or as bytes then converted.</summary>
-    private static void GatherFloor(DataSplits splits, int k)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var images = splits.Train.Images;
-        var bytes = PixelBytes.Of(images) ?? throw new InvalidOperationException("the training images are not bytes / 255");
-        var index = randint(images.size(0), [k * Batch]);
-        var floats = Time(() => images.index_select(0, index));
-        var viaBytes = Time(() => PixelBytes.ToFloats(bytes.index_select(0, index)));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench: {Name} gather K={k,3}: floats {floats / k * 1e6:0.0} µs, bytes then floats {viaBytes / k * 1e6:0.0} µs per network-step"));
     }
 
     private static double Time(Func<Tensor> op, bool grad = false)
