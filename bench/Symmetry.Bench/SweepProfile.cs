@@ -16,7 +16,8 @@ using static TorchSharp.torch;
 /// gradient and weight gradient, random data of the step's shapes, nothing else; layer 1 also as K separate matmuls and
 /// under autograd), in µs per network-step of process CPU time. Then one <see cref="BatchedTrainer"/> step replayed op
 /// for op with a timer per phase (gather, forward and loss, backward, gradient masks, per-network gradient norms,
-/// optimizer, weight masks), gathering float images or their bytes (<see cref="PixelBytes"/>).
+/// optimizer, weight masks), gathering float images or, as tried for the trainer, their bytes (images × 255, then
+/// converted back by the loader's <c>to(float32).div_(255)</c>).
 /// bench/peers/sweep_profile.py (run by hand) gives the peer's layer-1 matmuls and step on the same clock.
 /// </summary>
 internal static class SweepProfile
@@ -101,6 +102,14 @@ internal static class SweepProfile
             $"= {(firstForward + firstWeightGradient + small) / k * 1e6,6:0.0} µs per network-step; layer 1 as K separate mm: {one / k * 1e6:0.0} µs"));
     }
 
+    /// <summary>Fashion-MNIST's pixels as the bytes they were loaded from (N, 784).</summary>
+    private static Tensor ToBytes(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return images.flatten(1).mul(255.0).round().to(ScalarType.Byte).MoveToOuterDisposeScope();
+    }
+
     private static double Time(Func<Tensor> op, bool grad = false)
     {
         using var mode = grad ? enable_grad() : no_grad();
@@ -129,7 +138,7 @@ internal static class SweepProfile
             }
             using var stack = new StackedMlp(models, CPU);
             using var optimizer = Optimizer.Create(stack.Parameters);
-            using var pixelBytes = bytes ? PixelBytes.Of(splits.Train.Images) : null;
+            using var pixelBytes = bytes ? ToBytes(splits.Train.Images) : null;
             using var orders = stack_orders(k, splits.Train.Count);
             using var gradientNormSums = zeros(k, ScalarType.Float64);
             string[] phases = ["gather", "forward+loss", "backward", "grad-masks", "grad-norms", "optimizer", "weight-masks", "clear-grads"];
@@ -142,7 +151,7 @@ internal static class SweepProfile
                 var t = new double[phases.Length + 1];
                 t[0] = Harness.ProcessCpuSeconds();
                 var index = orders.narrow(1, step * Batch, Batch).reshape(-1);
-                var inputs = (pixelBytes is null ? images.index_select(0, index) : PixelBytes.ToFloats(pixelBytes.index_select(0, index))).view(k, Batch, -1);
+                var inputs = (pixelBytes is null ? images.index_select(0, index) : pixelBytes.index_select(0, index).to(ScalarType.Float32).div_(255.0)).view(k, Batch, -1);
                 var labels = labelsAll.index_select(0, index).view(k, Batch);
                 t[1] = Harness.ProcessCpuSeconds();
                 var logits = stack.Forward(inputs);

@@ -22,21 +22,10 @@ let ensureTorch () = TorchRuntime.Ensure()
 /// A small synthetic 3-class problem: 100 training samples (batches of 16 end with a partial one) and 40 test samples of 1×4×4.
 let private syntheticSplits () = Symmetry.Properties.DataTestSupport.gaussianSplits 100L 40L
 
-/// Images as the IDX and CIFAR loaders make them, bytes / 255 (Mnist.cs: raw.to(float32).div_(255)): the batched
-/// trainer then gathers bytes (PixelBytes) instead of floats.
-let private asPixelBytes (dataset: TensorDataset) =
-    use scope = torch.NewDisposeScope()
-    let raw = (torch.sigmoid(dataset.Images) * 255.0).round().``to``(torch.ScalarType.Byte)
-    new TensorDataset(dataset.Name, raw.``to``(torch.ScalarType.Float32).div_(Scalar.op_Implicit 255.0), dataset.Labels.clone())
-
-let private pixelSplits () =
-    use splits = syntheticSplits ()
-    new DataSplits(splits.Name, splits.Directory, splits.Format, asPixelBytes splits.Train, asPixelBytes splits.Test, splits.ClassCount)
-
 /// One network of a case: its seed (init and data order), mask type, sparsity and mask seed.
 type Network = { Seed: uint64; Mask: MaskType; Sparsity: float; MaskSeed: uint64 }
 
-type Case = { Widths: int list; Networks: Network list; Optimizer: OptimizerSettings; Decay: float; Epochs: int; PixelData: bool }
+type Case = { Widths: int list; Networks: Network list; Optimizer: OptimizerSettings; Decay: float; Epochs: int }
 
 let private genCase =
     gen {
@@ -64,8 +53,7 @@ let private genCase =
                   SgdSettings(LearningRate = lr * 5.0, WeightDecay = decay, Momentum = momentum, Nesterov = (nesterov && momentum > 0.0)) ]
         let! gamma = Gen.elements [ 1.0; 0.5 ]
         let! epochs = Gen.choose (1, 3)
-        let! pixelData = Gen.elements [ false; true ]
-        return { Widths = widths; Networks = networks; Optimizer = optimizer; Decay = gamma; Epochs = epochs; PixelData = pixelData }
+        return { Widths = widths; Networks = networks; Optimizer = optimizer; Decay = gamma; Epochs = epochs }
     }
 
 type private Built = { Model: ZooModel; Optimizer: torch.optim.Optimizer; Trainer: Trainer }
@@ -101,7 +89,7 @@ let private sameState (what: string) (expected: NamedTensors) (actual: NamedTens
 [<Property(MaxTest = 15)>]
 let ``K networks trained batched equal K sequential runs of the Trainer`` () =
     Prop.forAll (Arb.fromGen genCase) (fun c ->
-        use splits = if c.PixelData then pixelSplits () else syntheticSplits ()
+        use splits = syntheticSplits ()
         let sequential = c.Networks |> List.map (build splits c)
         let batched = c.Networks |> List.map (build splits c)
         try
@@ -148,22 +136,3 @@ let ``models with dropout or BatchNorm have no stackable layout`` () =
     contains "SeededDropout" reason
     Assert.That(MlpLayout.Of(batchNorm, &reason), Is.Null)
     contains "BatchNorm" reason
-
-[<Property(MaxTest = 30)>]
-let ``PixelBytes gives back exactly the bytes of images made as bytes over 255, and nothing for other images`` (seed: uint64) (perturb: bool) =
-    use scope = torch.NewDisposeScope()
-    use g = new torch.Generator(seed)
-    let n = 1L + int64 (seed % 7UL)
-    let raw = torch.randint(0L, 256L, [| n; 1L; 3L; 3L |], dtype = torch.ScalarType.Byte, generator = g)
-    // The loaders' own formula (Mnist.cs, Cifar10.cs).
-    let images: torch.Tensor = raw.``to``(torch.ScalarType.Float32).div_(Scalar.op_Implicit 255.0)
-    if perturb then images.view(-1L).index_put_(torch.tensor(0.5f), [| torch.TensorIndex.Single 0L |]) |> ignore
-    match PixelBytes.Of images with
-    | null -> perturb |@ "no bytes for images made of bytes"
-    | bytes ->
-        use bytes = bytes
-        let index = torch.randint(0L, n, [| 5L |], generator = g)
-        let gathered = PixelBytes.ToFloats(bytes.index_select(0L, index))
-        let expected = images.index_select(0L, index).flatten(1L)
-        (not perturb && bytes.shape = [| n; 9L |] && raw.flatten(1L).eq(bytes).all().item<bool>() && expected.eq(gathered).all().item<bool>())
-        |@ sprintf "perturbed %b, shape %A" perturb bytes.shape

@@ -77,14 +77,13 @@ public sealed class BatchedTrainer
         scheduler?.Restore(first.Scheduler!.Steps);
         if (first.Step > 0) LoadOptimizerStates(optimizer);
         using var gradientNormSums = tensor(networks.Select(n => n.CumulativeGradientNorm).ToArray(), ScalarType.Float64, device);
-        using var pixelBytes = PixelBytes.Of(data.Train.Dataset.Images);
         var (epoch, step) = (first.Epoch, first.Step);
         while (epoch < first.Options.Epochs)
         {
             var clock = Stopwatch.StartNew();
             using (var epochData = new EpochOrders(networks, epoch))
             {
-                foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, pixelBytes, data.Train.BatchSize, device))
+                foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, data.Train.BatchSize, device))
                 {
                     using var scope = NewDisposeScope();
                     var logits = stack.Forward(inputs);
@@ -206,24 +205,24 @@ public sealed class BatchedTrainer
 
         /// <summary>Per step, inputs (K, B, features) and labels (K, B) — or, when every network has the same order, the
         /// inputs (B, features) once and labels (K, B) — on <paramref name="device"/>; the caller disposes each pair.</summary>
-        internal IEnumerable<(Tensor Inputs, Tensor Labels)> Batches(TensorDataset dataset, Tensor? pixelBytes, int batchSize, Device device)
+        internal IEnumerable<(Tensor Inputs, Tensor Labels)> Batches(TensorDataset dataset, int batchSize, Device device)
         {
             var total = dataset.Count;
             for (var start = 0L; start < total; start += batchSize)
             {
                 var length = Math.Min(batchSize, total - start);
                 using var scope = NewDisposeScope();
-                var index = shared ? rows[0].narrow(0, start, length) : rows.narrow(1, start, length).index_select(0, rowOf).reshape(-1);
-                var images = pixelBytes is null ? dataset.Images.index_select(0, index) : PixelBytes.ToFloats(pixelBytes.index_select(0, index));
                 Tensor inputs, labels;
                 if (shared)
                 {
-                    inputs = images.flatten(1);
+                    var index = rows[0].narrow(0, start, length);
+                    inputs = dataset.Images.index_select(0, index).flatten(1);
                     labels = dataset.Labels.index_select(0, index).unsqueeze(0).expand(count, length);
                 }
                 else
                 {
-                    inputs = images.view(count, length, -1);
+                    var index = rows.narrow(1, start, length).index_select(0, rowOf).reshape(-1);
+                    inputs = dataset.Images.index_select(0, index).view(count, length, -1);
                     labels = dataset.Labels.index_select(0, index).view(count, length);
                 }
                 var pair = (inputs.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope());
