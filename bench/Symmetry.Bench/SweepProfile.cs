@@ -139,7 +139,7 @@ internal static class SweepProfile
             using var stack = new StackedMlp(models, CPU);
             using var optimizer = Optimizer.Create(stack.Parameters);
             using var pixelBytes = bytes ? ToBytes(splits.Train.Images) : null;
-            using var orders = stack_orders(k, splits.Train.Count);
+            using var orders = RandomOrders(k, splits.Train.Count);
             using var gradientNormSums = zeros(k, ScalarType.Float64);
             string[] phases = ["gather", "forward+loss", "backward", "grad-masks", "grad-norms", "optimizer", "weight-masks", "clear-grads"];
             var totals = new double[phases.Length];
@@ -184,7 +184,8 @@ internal static class SweepProfile
         }
     }
 
-    private static Tensor stack_orders(int k, long count)
+    /// <summary>K random orders of the training samples (K, count): each network's own, as the trainer gathers them.</summary>
+    private static Tensor RandomOrders(int k, long count)
     {
         var random = new Random(1);
         var rows = new long[k * count];
