@@ -25,6 +25,7 @@ public static class Program
         (EpochBench.MnistCnnName, EpochBench.RunMnistCnn),
         (EpochProfile.Name, EpochProfile.Run),
         (SweepBatched.Name, SweepBatched.Run),
+        (SweepProfile.Name, SweepProfile.Run),
     ];
 
     public static int Main(string[] args)
