@@ -165,8 +165,9 @@ let private trainedLike (splits: DataSplits) (name: string, config: ModelConfig)
 
 [<Property(MaxTest = 12)>]
 let ``the permuted B computes B's function, and the paths' ends reproduce A and the permuted B exactly`` () =
-    use splits = gaussianSplits 64L 32L
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements [ 0; 1; 2 ]) (Gen.choose (0, 100000)))) (fun (kind, seed) ->
+        // Made here: the property runs after this function has returned.
+        use splits = gaussianSplits 64L 32L
         use scope = torch.NewDisposeScope()
         let seed = uint64 seed
         use modelA = trainedLike splits kinds.[kind] seed
