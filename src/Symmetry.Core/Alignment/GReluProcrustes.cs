@@ -20,8 +20,8 @@ public static class GReluProcrustes
         // One pass over each side for the channels' squared norms; the unit-norm columns are never formed: M_ij is
         // ⟨h1_i, h2_j⟩ / (‖h1_i‖·‖h2_j‖) on the small C×C product, and ‖H‖² of unit-norm columns is the number of
         // non-zero channels. A side that is zero everywhere (every norm 0) has no similarity.
-        var squared1 = h1.square().sum(0);
-        var squared2 = h2.square().sum(0);
+        var squared1 = h1.square().sum([0L]);
+        var squared2 = h2.square().sum([0L]);
         var live1 = squared1.count_nonzero().item<long>();
         var live2 = squared2.count_nonzero().item<long>();
         if (live1 == 0 || live2 == 0) return double.NaN;
