@@ -225,6 +225,14 @@ let ``a re-basin measurement is a run of the store and a rerun reads it back unc
         equal "read back" (List.ofSeq (f first)) (List.ofSeq (f again))
     Assert.That(again.Objective, Is.EqualTo first.Objective)
     Assert.That(store.Runs(RebasinAnalysis.Kind).Count, Is.EqualTo 1)
+    // The report's re-basin family draws the run and tabulates the same barriers.
+    let data = Symmetry.Analysis.StoreData.read (dir.File "s.db")
+    let output = Symmetry.Analysis.RebasinFigures.family.Build { Data = data; Runs = Symmetry.Analysis.Frames.runs data }
+    Assert.That(output.Figures.Length, Is.EqualTo 1)
+    let table = output.Tables.Head.Frame
+    Assert.That(table.RowCount, Is.EqualTo 4, "naive and permuted, test and train")
+    let barriers = table.GetColumn<float>("loss_barrier").Values |> List.ofSeq
+    equal "barriers" [ first.Naive.Test.LossBarrier; (nonNull first.Naive.Train).LossBarrier; first.Permuted.Test.LossBarrier; (nonNull first.Permuted.Train).LossBarrier ] barriers
 
 let private runScript (name: string) (args: string list) =
     let path = Path.Combine(repositoryRoot, "src", "Symmetry.Scripts", name)
