@@ -35,7 +35,7 @@ type ReportResult =
 module Report =
 
     /// The families a report holds, in order. A new family is one more entry.
-    let families: Family list = [ WeightSymmetryFigures.family; TrainingCurveFigures.family; LotteryFigures.family; LaPermFigures.family; StitchingFigures.family; DeconstructingFigures.family ]
+    let families: Family list = [ WeightSymmetryFigures.family; TrainingCurveFigures.family; LotteryFigures.family; LaPermFigures.family; StitchingFigures.family; DeconstructingFigures.family; RebasinFigures.family ]
 
     let private cell (value: obj) =
         match value with

@@ -14,6 +14,8 @@ public static class Program
         (LenetStep.Name, LenetStep.Run),
         (LapBench.Name, LapBench.Run),
         (LaPermStep.Name, LaPermStep.Run),
+        (AlignmentBench.CkaName, AlignmentBench.RunCka),
+        (AlignmentBench.ProcrustesName, AlignmentBench.RunProcrustes),
     ];
 
     /// <summary>Run only when named: diagnostics, and the epoch benchmarks (minutes, not seconds).</summary>
@@ -45,6 +47,7 @@ public static class Program
                 if (i + 1 >= args.Length || args[i + 1] is not ("wall" or "cpu")) return Usage("--clock needs wall or cpu");
                 Harness.CpuClock = args[++i] == "cpu";
             }
+            else if (args[i] == "--full-shape") AlignmentBench.FullShape = true;
             else if (args[i] is "-h" or "--help") return Usage(null);
             else if (Benchmarks.Concat(OptIn).Any(b => b.Name == args[i])) selected.Add(args[i]);
             else return Usage($"unknown benchmark '{args[i]}'");
@@ -100,7 +103,7 @@ public static class Program
     private static int Usage(string? error)
     {
         if (error is not null) Console.Error.WriteLine(error);
-        Console.Error.WriteLine($"usage: Symmetry.Bench [{string.Join("|", Benchmarks.Concat(OptIn).Select(b => b.Name))}]… [--threads N] [--clock wall|cpu]");
+        Console.Error.WriteLine($"usage: Symmetry.Bench [{string.Join("|", Benchmarks.Concat(OptIn).Select(b => b.Name))}]… [--threads N] [--clock wall|cpu] [--full-shape]");
         return error is null ? 0 : 2;
     }
 }

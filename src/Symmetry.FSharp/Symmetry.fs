@@ -229,3 +229,41 @@ module Deconstructing =
 
     /// A trained supermask around `model` (frozen weights; the caller disposes both).
     let supermask (settings: SupermaskSettings) (seed: uint64) (model: ZooModel) = new Supermask(model, settings, seed)
+
+/// Model zoos (models of one architecture differing only in seed) and Git Re-Basin between two members.
+module Zoo =
+    open Symmetry.Core.Experiments
+    open Symmetry.Core.Experiments.Zoo
+    open Symmetry.Core.Experiments.Rebasin
+
+    /// The zoo recipe `name` (ZooRecipes.Names) for `model`.
+    let recipe (name: string) (model: string) = ZooRecipes.Named(name, model)
+
+    /// The zoo of `model` with `config`, trained with `recipe` on `data` (read from `directory`, None: Fashion-MNIST).
+    let create (model: string) (config: ModelConfig) (recipe: TrainRecipe) (directory: string option) (data: DataSplits) =
+        SeedZoo(model, config, recipe, Option.toObj directory, data.Fingerprint)
+
+    /// The zoo named by a script's flags: `--model` (default `model`, with hidden widths `widths` when it is an MLP and
+    /// no `--model` is given; [] for the model's defaults), `--widths` (MLPs), `--recipe` (default `recipe`) with the
+    /// training flags of `Recipes.withFlags` (`--epochs`, `--lr`, `--batch`, …) over it, on `data`. Checked here: a
+    /// bad value stops the script with exit code 2 before anything is written.
+    let fromFlags (flags: Flags) (model: string, widths: int list) (recipe: string) (directory: string option) (data: DataSplits) =
+        let named = flags.TryString "model"
+        let name = defaultArg named model
+        let widths = flags.List("widths", int, (if named.IsNone then widths else []))
+        let recipeName = flags.String("recipe", recipe)
+        Flags.Checked(fun () ->
+            let template = ZooRecipes.Named(recipeName, name)
+            let template = template.WithTraining(Recipes.withFlags flags template.Training)
+            let config =
+                if widths.IsEmpty then Model.forData data
+                else MlpConfig(int data.InputShape.[0], int data.InputShape.[1], data.ClassCount, Widths = Array.ofList widths) :> ModelConfig
+            let zoo = create name config template directory data
+            zoo.Member 1UL |> ignore // the model and config are checked here, before anything is written
+            zoo)
+
+    /// Brings `zoo` to `size` members (training only the missing ones); every member in seed order.
+    let extend (realizer: Realizer) (size: int) (zoo: SeedZoo) = List.ofSeq (zoo.Extend(realizer, size))
+
+    /// (λ, loss, accuracy) along a re-basin curve.
+    let curve (c: InterpolationCurve) = List.zip3 (List.ofSeq c.Lambdas) (List.ofSeq c.Losses) (List.ofSeq c.Accuracies)

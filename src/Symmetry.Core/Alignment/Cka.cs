@@ -25,9 +25,7 @@ public static class Cka
         using var scope = NewDisposeScope();
         if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
-        var x = a.reshape(a.shape[0], -1);
-        var y = b.reshape(b.shape[0], -1);
-        return Ratio(Hsic.Biased, x.matmul(x.t()), y.matmul(y.t()));
+        return Ratio(Hsic.Biased, SymmetricGram.Linear(a.reshape(a.shape[0], -1)), SymmetricGram.Linear(b.reshape(b.shape[0], -1)));
     }
 
     private static double Aligned(Tensor first, Tensor second, Func<Tensor, Tensor> kernel)
@@ -49,21 +47,9 @@ public static class Cka
         return centred / norms.where(norms.gt(0), ones_like(norms));
     }
 
-    private static Tensor LinearKernel(Tensor maps)
-    {
-        var x = maps.reshape(maps.shape[0], -1);
-        return x.matmul(x.t());
-    }
+    private static Tensor LinearKernel(Tensor maps) => SymmetricGram.Linear(maps.reshape(maps.shape[0], -1));
 
-    private static Tensor MaxChannelKernel(Tensor maps)
-    {
-        Tensor? kernel = null;
-        for (var c = 0; c < maps.shape[1]; c++)
-        {
-            var x = maps.select(1, c).reshape(maps.shape[0], -1);
-            var gram = x.matmul(x.t());
-            kernel = kernel is null ? gram : maximum(kernel, gram);
-        }
-        return kernel!;
-    }
+    // (C, N, H·W) contiguous once, then every channel's Gram at once per block of samples, reduced by max.
+    private static Tensor MaxChannelKernel(Tensor maps) =>
+        SymmetricGram.MaxOverChannels(maps.transpose(0, 1).reshape(maps.shape[1], maps.shape[0], -1).contiguous());
 }

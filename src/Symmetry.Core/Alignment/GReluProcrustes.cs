@@ -14,25 +14,27 @@ public static class GReluProcrustes
     public static double Similarity(Tensor first, Tensor second)
     {
         using var scope = NewDisposeScope();
-        if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
-        var h1 = ChannelColumns(a);
-        var h2 = ChannelColumns(b);
-        var inner = h1.t().matmul(h2);
+        var h1 = ActivationPair.Columns(a);
+        var h2 = ActivationPair.Columns(b);
+        // One pass over each side for the channels' squared norms; the unit-norm columns are never formed: M_ij is
+        // ⟨h1_i, h2_j⟩ / (‖h1_i‖·‖h2_j‖) on the small C×C product, and ‖H‖² of unit-norm columns is the number of
+        // non-zero channels. A side that is zero everywhere (every norm 0) has no similarity.
+        var squared1 = h1.square().sum([0L]);
+        var squared2 = h2.square().sum([0L]);
+        var live1 = squared1.count_nonzero().item<long>();
+        var live2 = squared2.count_nonzero().item<long>();
+        if (live1 == 0 || live2 == 0) return double.NaN;
+        var inner = h1.t().matmul(h2) / Norms(squared1).unsqueeze(1) / Norms(squared2).unsqueeze(0);
         var assignment = LinearAssignment.Solve(inner, maximize: true);
         var values = inner.data<double>().ToArray();
         var channels = (int)inner.shape[0];
         var matched = 0.0;
         for (var i = 0; i < channels; i++) matched += values[i * channels + assignment[i]];
-        var squared = (h1.square().sum().item<double>() + h2.square().sum().item<double>() - 2 * matched) / (4.0 * channels);
+        var squared = (live1 + live2 - 2 * matched) / (4.0 * channels);
         return 1 - Math.Sqrt(Math.Max(squared, 0));
     }
 
-    /// <summary>(N·H·W, C): one column per channel, scaled to unit norm (zero columns stay zero).</summary>
-    internal static Tensor ChannelColumns(Tensor maps)
-    {
-        var columns = ActivationPair.Columns(maps);
-        var norms = columns.norm(0, keepdim: true);
-        return columns / norms.where(norms.gt(0), ones_like(norms));
-    }
+    /// <summary>The channels' norms, 1 for a zero channel (its inner products are 0 anyway).</summary>
+    private static Tensor Norms(Tensor squared) => squared.sqrt().where(squared.gt(0), ones_like(squared));
 }

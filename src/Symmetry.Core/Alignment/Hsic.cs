@@ -15,10 +15,11 @@ public static class Hsic
         var n = CheckedSize(k, l);
         if (n < 4) throw new ArgumentException($"the unbiased HSIC needs at least 4 samples, got {n}");
         using var scope = NewDisposeScope();
-        // TorchSharp has no fill_diagonal_: multiply by the off-diagonal mask.
-        var offDiagonal = ones(n, n, float64, k.device) - eye(n, dtype: float64, device: k.device);
-        var kt = k.to(float64) * offDiagonal;
-        var lt = l.to(float64) * offDiagonal;
+        // TorchSharp has no fill_diagonal_: zero the diagonal view of a copy (no n×n mask).
+        var kt = k.to(float64).clone();
+        kt.diagonal().zero_();
+        var lt = l.to(float64).clone();
+        lt.diagonal().zero_();
         var trace = (kt * lt.t()).sum().item<double>();
         var sums = kt.sum().item<double>() * lt.sum().item<double>() / ((n - 1.0) * (n - 2.0));
         // 1ᵀK̃L̃1 = (column sums of K̃) · (row sums of L̃).

@@ -55,6 +55,10 @@ public sealed class Realizer
     /// <summary>Extra callbacks for the trainer of a train recipe, given the state being made; null for none.</summary>
     public Func<ExperimentState, IEnumerable<ITrainingCallback>>? CallbacksFor { get; set; }
 
+    /// <summary>Whether <paramref name="state"/> is in the store with its checkpoint on disk (realising it loads it).</summary>
+    public bool IsStored(ExperimentState state) =>
+        store.Find(state.Key) is { CheckpointPath: { } saved } && File.Exists(saved);
+
     /// <summary>The model of <paramref name="state"/>; the caller owns (and disposes) it.</summary>
     public ZooModel Realize(ExperimentState state)
     {

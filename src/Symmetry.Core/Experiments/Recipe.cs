@@ -81,6 +81,22 @@ public sealed record TrainRecipe : Recipe
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Augmentation? Augmentation { get; init; }
 
+    /// <summary>Coupled L2 weight decay λ on every parameter whose name contains <c>weight</c> (BatchNorm γ included,
+    /// biases not; <see cref="NamedWeightDecay"/>), the stitching paper's model-zoo recipe. 0: none (the optimizer's own
+    /// <see cref="OptimizerSettings.WeightDecay"/> acts on every parameter).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double WeightDecayOnWeights { get; init; }
+
+    /// <summary>The state is the network at the evaluation with the highest test accuracy (the earliest of equals), not
+    /// at the end of training: the model zoo's "best-test epoch kept" (ALGORITHMS §3). Evaluations must fall at epoch
+    /// ends, where the run's epoch checkpoints hold the weights.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool KeepBestTest { get; init; }
+
+    /// <summary>A copy with <paramref name="training"/> as its training settings (for F#, which cannot copy a C# record
+    /// with <c>with</c>).</summary>
+    public TrainRecipe WithTraining(TrainingSettings training) => this with { Training = training };
+
     /// <inheritdoc />
     public override string Describe() =>
         $"train({Training.Epochs} ep, {(LaPerm is { } l ? $"LaPerm k {l.SyncPeriod} over " : "")}{Training.Optimizer.Name} lr {Training.Optimizer.LearningRate:G3}, seed {Seed}" +

@@ -5,6 +5,7 @@ using Symmetry.Core.Pruning;
 using Symmetry.Core.Results;
 using Symmetry.Core.Training;
 using Symmetry.Core.Training.Batched;
+using Symmetry.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,13 +28,15 @@ internal static class TrainingRun
         using var run = Prepare(store, runId, model, recipe, splits, device, evaluateTrainSet, extra);
         run.Trainer.Run();
         if (store is not null) RecordBest(store, runId);
+        if (recipe.KeepBestTest) KeepBestTest(store, runId, model, run.Best);
         return (run.ResumedFrom, run.Trainer.WallSeconds);
     }
 
     /// <summary>Whether runs of <paramref name="recipe"/> can train batched: not when its pruning schedule changes the
     /// model after training has begun (the stacked networks would need re-stacking at those epochs).</summary>
     internal static bool CanBatch(TrainRecipe recipe) =>
-        recipe.StartStep == 0 && recipe.StopStep is null && recipe is { LaPerm: null, L2: 0, EvaluateEverySteps: null, Augmentation: null } &&
+        recipe.StartStep == 0 && recipe.StopStep is null &&
+        recipe is { LaPerm: null, L2: 0, EvaluateEverySteps: null, Augmentation: null, WeightDecayOnWeights: 0, KeepBestTest: false } &&
         (recipe.PruneSchedule is null || recipe.PruneScheduleOriginal || recipe.PruneSchedule.All(step => step.Epoch == 0));
 
     /// <summary>
@@ -89,13 +92,22 @@ internal static class TrainingRun
         // Per step: the L2 gradient before the optimizer step, LaPerm's sync after it (so evaluations and epoch-end
         // checkpoints see synchronised weights where a sync fell). Epoch ends: prune on schedule first, then
         // checkpoint the pruned state.
+        if (recipe.KeepBestTest && evaluateEvery is not null)
+            throw new ArgumentException("keeping the best-test weights needs evaluations at epoch ends (where the epoch checkpoints are): drop EvaluateEverySteps and LaPerm, or KeepBestTest");
         var laPerm = recipe.LaPerm is { } settings ? new LaPermSynchronizer(model, settings, totalSteps) : null;
-        ITrainingCallback[] stepCallbacks = [.. recipe.L2 > 0 ? [new L2Penalty(model, recipe.L2)] : Array.Empty<ITrainingCallback>(), .. laPerm is null ? [] : new ITrainingCallback[] { laPerm }];
+        // The zoo's named weight decay acts on the gradient, like the L2 penalty, before the optimizer step.
+        ITrainingCallback[] stepCallbacks =
+        [
+            .. recipe.L2 > 0 ? [new L2Penalty(model, recipe.L2)] : Array.Empty<ITrainingCallback>(),
+            .. recipe.WeightDecayOnWeights > 0 ? [new NamedWeightDecay(model, recipe.WeightDecayOnWeights)] : Array.Empty<ITrainingCallback>(),
+            .. laPerm is null ? [] : new ITrainingCallback[] { laPerm },
+        ];
+        var best = recipe.KeepBestTest && store is null ? new BestSnapshots() : null;
         ITrainingCallback[] callbacks = store is null
-            ? [.. stepCallbacks, new ScheduledPruning(recipe, model), .. extra ?? []]
+            ? [.. stepCallbacks, new ScheduledPruning(recipe, model), .. best is null ? [] : new ITrainingCallback[] { best }, .. extra ?? []]
             : [.. stepCallbacks, new StoreMetrics(store, runId), new ScheduledPruning(recipe, model), new EpochCheckpoints(store, runId), .. extra ?? []];
         var trainer = new Trainer(model, optimizer, loader, options, training.Schedule.Build(training.Epochs), callbacks);
-        var run = new PreparedRun(trainer, optimizer, laPerm);
+        var run = new PreparedRun(trainer, optimizer, laPerm, best);
         try
         {
             if (store is not null && NewestIntactCheckpoint(store, runId) is { } checkpoint)
@@ -114,17 +126,38 @@ internal static class TrainingRun
         }
     }
 
-    private sealed class PreparedRun(Trainer trainer, optim.Optimizer optimizer, LaPermSynchronizer? laPerm) : IDisposable
+    private sealed class PreparedRun(Trainer trainer, optim.Optimizer optimizer, LaPermSynchronizer? laPerm, BestSnapshots? best) : IDisposable
     {
         public Trainer Trainer { get; } = trainer;
         public int? ResumedFrom { get; set; }
+
+        /// <summary>The in-memory best-test snapshot (KeepBestTest without a store; with one, the epoch checkpoints serve).</summary>
+        public BestSnapshots? Best { get; } = best;
 
         public void Dispose()
         {
             Trainer.Dispose();
             optimizer.Dispose();
             laPerm?.Dispose();
+            Best?.Dispose();
         }
+    }
+
+    /// <summary>Loads the weights of the evaluation with the highest test accuracy into <paramref name="model"/>: from the
+    /// run's epoch checkpoint at that step (right across resumes, since the best is read from every stored evaluation),
+    /// or, without a store, from the in-memory snapshot.</summary>
+    private static void KeepBestTest(ResultsStore? store, string runId, ZooModel model, BestSnapshots? memory)
+    {
+        if (store is null)
+        {
+            if (memory?.BestTestAccuracyState is { } state) StateDicts.Load(model, state);
+            return;
+        }
+        var best = store.Best(runId).FirstOrDefault(b => b.Criterion == BestCriterion.TestAccuracy)
+            ?? throw new InvalidOperationException($"run {runId} recorded no test accuracy to keep the best of");
+        var checkpoint = store.Checkpoints(runId).LastOrDefault(c => c.Step == best.Step)
+            ?? throw new InvalidOperationException($"run {runId} has no epoch checkpoint at step {best.Step}, its best test accuracy");
+        TrainingCheckpoint.LoadModel(model, checkpoint.Path);
     }
 
     /// <summary>The newest checkpoint of the run that reads back intact; each newer one that does not (damaged, truncated,

@@ -75,6 +75,18 @@ public static class TrainingCheckpoint
         return metadata;
     }
 
+    /// <summary>Loads only the model's parameters and buffers (<c>model.*</c>) of a checkpoint written by
+    /// <see cref="Save"/> into <paramref name="model"/>, e.g. the weights of the best epoch of a finished run.</summary>
+    /// <exception cref="CorruptCheckpointException">The file is not an intact training checkpoint.</exception>
+    public static void LoadModel(torch.nn.Module model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var file = Read(path);
+        Position.Parse(path, file.Metadata);
+        using var state = Unprefixed(CheckpointSections.Model, file);
+        StateDicts.Load(model, state);
+    }
+
     /// <summary>Checks that <paramref name="path"/> is a readable, intact training checkpoint (checksum, format, metadata)
     /// without touching any trainer.</summary>
     /// <exception cref="CorruptCheckpointException">It is not.</exception>
