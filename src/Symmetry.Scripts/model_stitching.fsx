@@ -2,7 +2,7 @@
 // each ReLU cut point and each stitcher preset, A's layers up to the point, a stitcher, then B's layers after it;
 // only the stitcher trains. Penalty = mean clean accuracy of A and B − stitched accuracy, averaged over pairs. Zoo
 // states and stitching runs are in the store (a rerun loads them); the table is printed.
-//   dotnet fsi src/Symmetry.Scripts/model_stitching.fsx [--model mnist-cnn] [--zoo 2] [--epochs 2 (zoo training)]
+//   dotnet fsi src/Symmetry.Scripts/model_stitching.fsx [--model mnist-cnn] [--zoo 2] [--recipe model-default] [--epochs 2 (zoo training)]
 //     [--stitchers linear-published,birkhoff-published] [--stitch-epochs N (in all, split over the phases as the original's stitch_epochs)] [--layers layers.2,…]
 //     [--selection validation|test] [--bn train-mode|frozen] [--train-samples N] [--seed 1] [--threads 1] [--data DIR] [--db results/symmetry.db]
 #load "_prelude.fsx"
@@ -13,9 +13,7 @@ open Symmetry.Core.Results
 open Symmetry.Core.Stitching
 
 let flags = Flags.OfScript fsi.CommandLineArgs
-let modelName = flags.String("model", "mnist-cnn")
 let zoo = flags.Int("zoo", 2)
-let recipe = Flags.Checked(fun () -> Recipes.forModel modelName |> Recipes.epochs (flags.Int("epochs", 2)))
 let presets = flags.List("stitchers", (fun n -> Flags.Checked(fun () -> StitchingPreset.Named n)), [ StitchingPreset.LinearPublished; StitchingPreset.BirkhoffPublished ])
 let stitchEpochs = flags.TryInt "stitch-epochs"
 let layers = flags.TryString "layers" |> Option.map (fun s -> s.Split(',', System.StringSplitOptions.RemoveEmptyEntries ||| System.StringSplitOptions.TrimEntries) |> List.ofArray)
@@ -24,6 +22,13 @@ let batchNorm = match flags.String("bn", "train-mode") with "train-mode" -> Stit
 let trainSamples = flags.TryInt "train-samples"
 let seed = uint64 (flags.Int("seed", 1))
 let dataDirectory = flags.TryString "data"
+let splits = Flags.Checked(fun () -> Data.load dataDirectory)
+// The zoo (SeedZoo: seeds 1..zoo, one recipe), as representation_alignment.fsx builds it: two epochs unless told.
+let seedZoo =
+    let z = Zoo.fromFlags flags ("mnist-cnn", []) "model-default" dataDirectory splits
+    if (flags.TryInt "epochs").IsSome then z
+    else Zoo.create z.Model z.Config (z.Recipe.WithTraining(z.Recipe.Training |> Recipes.epochs 2)) dataDirectory splits
+let modelName = seedZoo.Model
 let database = flags.String("db", ResultsStore.DefaultPath)
 Flags.Checked(fun () -> Runtime.threads (flags.Int("threads", 1)))
 if zoo < 2 then Flags.Fail "--zoo needs at least 2 models to stitch"
@@ -38,8 +43,8 @@ let runs = presets |> List.map withFlags
 flags.Finish()
 
 do
-    use splits = Flags.Checked(fun () -> Data.load dataDirectory)
-    let config = Model.forData splits
+    use splits = splits
+    let config = seedZoo.Config
     let points =
         use probe = Flags.Checked(fun () -> ModelZoo.Create(modelName, config, null))
         let all = StitchPoints.Of probe |> List.ofSeq
@@ -48,10 +53,8 @@ do
         | None -> all
     use store = Flags.Checked(fun () -> ResultsStore.Open database)
     let realizer = Realizer(store, fun _ -> splits)
-    // The zoo: seeds 1..zoo, each its own init and data order, one recipe (as representation_alignment.fsx).
-    let members = [ for s in 1UL .. uint64 zoo -> ExperimentState.Initial(modelName, config, s, Option.toObj dataDirectory, splits.Fingerprint).Then(TrainRecipe(Training = recipe, Seed = s)) ]
-    for m in members do (use _ = realizer.Realize m in ())
-    printfn "zoo of %d %s (%s): computed %d states, loaded %d; cut points %s" zoo modelName (recipe.Describe()) realizer.Computed realizer.Loaded (String.concat ", " points)
+    let members = Zoo.extend realizer zoo seedZoo |> List.map (fun m -> m.State)
+    printfn "zoo of %d (%s): computed %d states, loaded %d; cut points %s" zoo (seedZoo.Describe()) realizer.Computed realizer.Loaded (String.concat ", " points)
     for p in runs do printfn "%s: %s; %s" p.Name (p.Stitcher.Describe()) (p.Protocol.Describe())
     let results =
         [ for i in 0 .. zoo - 1 do
