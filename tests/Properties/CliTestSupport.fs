@@ -30,3 +30,20 @@ let runCli (args: string list) =
     proc.WaitForExit()
     proc.ExitCode, output.Result, error
 
+
+/// Runs script `name` of src/Symmetry.Scripts with `dotnet fsi` and returns its exit code and combined output; fails
+/// the test if it runs past five minutes (the longest end-to-end script test, under load).
+let runScript (name: string) (args: string list) =
+    let path = Path.Combine(repositoryRoot, "src", "Symmetry.Scripts", name)
+    let info = ProcessStartInfo("dotnet", [ "fsi"; path ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    info.Environment.["CI"] <- "1"
+    use proc =
+        match Process.Start info with
+        | null -> failwithf "could not start dotnet fsi %s" name
+        | p -> p
+    let output = proc.StandardOutput.ReadToEndAsync()
+    let error = proc.StandardError.ReadToEnd()
+    if not (proc.WaitForExit(System.TimeSpan.FromMinutes 5.0)) then
+        proc.Kill true
+        NUnit.Framework.Assert.Fail(name + " ran past 5 minutes")
+    proc.ExitCode, output.Result + error

@@ -271,16 +271,7 @@ let ``supermask logits get the straight-through gradient of plain autograd throu
         for (mine, oracle) in List.zip ours logits do
             Assert.That((must mine - must oracle.grad).abs().max().item<float32>(), Is.LessThan 1e-6f, sprintf "dynamic %b: logit gradients" dynamic)
 
-let private runScript (name: string) (args: string list) =
-    let path = Path.Combine(Symmetry.Properties.DataTestSupport.repositoryRoot, "src", "Symmetry.Scripts", name)
-    let info = Diagnostics.ProcessStartInfo("dotnet", [ "fsi"; path ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-    use proc = Diagnostics.Process.Start info |> nonNull
-    let output = proc.StandardOutput.ReadToEndAsync()
-    let error = proc.StandardError.ReadToEnd()
-    if not (proc.WaitForExit(TimeSpan.FromMinutes 4.0)) then
-        proc.Kill true
-        Assert.Fail(name + " ran past 4 minutes")
-    proc.ExitCode, output.Result + error
+let private runScript = Symmetry.Properties.CliTestSupport.runScript
 
 [<TestCase("deconstructing.fsx", "--criteria large_final,largest", "unknown keep criterion 'largest'")>]
 [<TestCase("deconstructing.fsx", "--mask-one signed_reinit,resign", "unknown mask-1 action 'resign'")>]

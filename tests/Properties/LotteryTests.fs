@@ -239,17 +239,7 @@ let ``IMP, instability and layer robustness rerun load every state and read thei
     Assert.That(output.Figures |> List.map (fun f -> f.Name.Split('-').[1]), Is.EquivalentTo [ "imp"; "instability"; "robustness" ])
     Assert.That((output.Tables |> List.map (fun t -> t.Frame.RowCount) = [ 3; 1; 3 ]), "table rows: 3 IMP rows, 1 path, 3 layers")
 
-/// Runs a script of src/Symmetry.Scripts and returns its exit code and combined output.
-let private runScript (name: string) (args: string list) =
-    let path = Path.Combine(DataTestSupport.repositoryRoot, "src", "Symmetry.Scripts", name)
-    let info = Diagnostics.ProcessStartInfo("dotnet", [ "fsi"; path ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-    use proc = Diagnostics.Process.Start info |> nonNull
-    let output = proc.StandardOutput.ReadToEndAsync()
-    let error = proc.StandardError.ReadToEnd()
-    if not (proc.WaitForExit(TimeSpan.FromMinutes 3.0)) then
-        proc.Kill true
-        Assert.Fail(name + " ran past 3 minutes")
-    proc.ExitCode, output.Result + error
+let private runScript = Symmetry.Properties.CliTestSupport.runScript
 
 [<TestCase("lottery_ticket.fsx", "--strategy nope", "--strategy: expected layerwise or global, got 'nope'")>]
 [<TestCase("lottery_ticket.fsx", "--rounds -1", "rounds must be 0 or more, got -1")>]

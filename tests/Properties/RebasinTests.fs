@@ -234,17 +234,7 @@ let ``a re-basin measurement is a run of the store and a rerun reads it back unc
     let barriers = table.GetColumn<float>("loss_barrier").Values |> List.ofSeq
     equal "barriers" [ first.Naive.Test.LossBarrier; (nonNull first.Naive.Train).LossBarrier; first.Permuted.Test.LossBarrier; (nonNull first.Permuted.Train).LossBarrier ] barriers
 
-let private runScript (name: string) (args: string list) =
-    let path = Path.Combine(repositoryRoot, "src", "Symmetry.Scripts", name)
-    let info = Diagnostics.ProcessStartInfo("dotnet", [ "fsi"; path ] @ args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-    info.Environment.["CI"] <- "1"
-    use proc = Diagnostics.Process.Start info |> nonNull
-    let output = proc.StandardOutput.ReadToEndAsync()
-    let error = proc.StandardError.ReadToEnd()
-    if not (proc.WaitForExit(TimeSpan.FromMinutes 5.0)) then
-        proc.Kill true
-        Assert.Fail(name + " ran past 5 minutes")
-    proc.ExitCode, output.Result + error
+let private runScript = Symmetry.Properties.CliTestSupport.runScript
 
 [<TestCase("rebasin.fsx", "--pair 2,2", "--pair: expected two different zoo seeds ≥ 1")>]
 [<TestCase("rebasin.fsx", "--points 4", "--points: expected an odd number ≥ 3")>]
