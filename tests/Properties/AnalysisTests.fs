@@ -288,6 +288,31 @@ let ``symmetry report writes the index of a store, and refuses a missing one wit
     ignore output
 
 [<Test>]
+let ``the representation-alignment figure script draws alignment.csv, and refuses a missing or malformed one`` () =
+    use dir = new TempDir()
+    let csv = dir.File "alignment.csv"
+    let rows =
+        [ for layer in [ "layers.2"; "layers.10" ] do
+            for metric in [ "G_ReLU-CKA"; "orthogonal Procrustes" ] do
+                for a, b in [ 1, 2; 1, 3; 2, 3 ] -> sprintf "mnist-cnn,%s,%s,%d,%d,0.%d%d" layer metric a b a b ]
+    File.WriteAllLines(csv, "model,layer,metric,a,b,similarity" :: rows)
+    let script = Path.Combine(DataTestSupport.repositoryRoot, "analysis", "representation_alignment.fsx")
+    let out = dir.File "figures"
+    let code, output, error = dotnet [ "fsi"; script; "--csv"; csv; "--out"; out; "--no-images" ]
+    Assert.That(code, Is.EqualTo 0, output + error)
+    let html = File.ReadAllText(Path.Combine(out, "representation-alignment.html"))
+    assertSelfContained html
+    // Each metric is one trace over both layers, mean over the three pairs: (0.12 + 0.13 + 0.23) / 3 = 0.16.
+    Assert.That(html, Does.Contain "layers.10")
+    Assert.That(html, Does.Contain "0.16")
+    File.WriteAllLines(dir.File "bad.csv", [ "model,layer,metric,a,b,similarity"; "mnist-cnn,layers.2,G_ReLU-CKA,1,2" ])
+    for bad, expected in [ dir.File "missing.csv", "does not exist"; dir.File "bad.csv", "not an alignment.csv row" ] do
+        let code, _, error = dotnet [ "fsi"; script; "--csv"; bad; "--out"; dir.File "none" ]
+        Assert.That(code, Is.EqualTo 2, error)
+        Assert.That(error, Does.Contain expected)
+        Assert.That(Directory.Exists(dir.File "none"), Is.False, "nothing written")
+
+[<Test>]
 let ``the weight-symmetry figure script reads the store and writes its figure`` () =
     use dir = new TempDir()
     let path = dir.File "synthetic.db"
