@@ -47,3 +47,12 @@ let runScript (name: string) (args: string list) =
         proc.Kill true
         NUnit.Framework.Assert.Fail(name + " ran past 5 minutes")
     proc.ExitCode, output.Result + error
+
+/// Runs script `name` with `--db` in a fresh temporary folder and `args` (split on spaces), and asserts the bad-input
+/// contract: exit code 2, `message` in the output, and nothing written (the folder stays empty).
+let assertScriptRefuses (name: string) (args: string) (message: string) =
+    use dir = new TempDir()
+    let code, output = runScript name ([ "--db"; dir.File "store/s.db" ] @ List.ofArray (args.Split ' '))
+    NUnit.Framework.Assert.That(code, NUnit.Framework.Is.EqualTo 2, output)
+    NUnit.Framework.Assert.That(output, NUnit.Framework.Does.Contain message)
+    NUnit.Framework.Assert.That(Directory.GetFileSystemEntries dir.Path, NUnit.Framework.Is.Empty, "nothing written")

@@ -271,8 +271,6 @@ let ``supermask logits get the straight-through gradient of plain autograd throu
         for (mine, oracle) in List.zip ours logits do
             Assert.That((must mine - must oracle.grad).abs().max().item<float32>(), Is.LessThan 1e-6f, sprintf "dynamic %b: logit gradients" dynamic)
 
-let private runScript = Symmetry.Properties.CliTestSupport.runScript
-
 [<TestCase("deconstructing.fsx", "--criteria large_final,largest", "unknown keep criterion 'largest'")>]
 [<TestCase("deconstructing.fsx", "--mask-one signed_reinit,resign", "unknown mask-1 action 'resign'")>]
 [<TestCase("deconstructing.fsx", "--mask-zero freeze_all", "unknown mask-0 action 'freeze_all'")>]
@@ -281,11 +279,7 @@ let private runScript = Symmetry.Properties.CliTestSupport.runScript
 [<TestCase("supermask.fsx", "--samples 0", "evaluation samples must be 1 or more, got 0")>]
 [<TestCase("supermask.fsx", "--epochs 2 --frobnicate 1", "unknown flag(s) --frobnicate")>]
 let ``the deconstructing scripts refuse bad flags in one line with exit code 2 and write nothing`` (script: string) (args: string) (message: string) =
-    use dir = new TempDir()
-    let code, output = runScript script ([ "--db"; dir.File "s.db" ] @ List.ofArray (args.Split ' '))
-    Assert.That(code, Is.EqualTo 2, output)
-    TestSupport.contains message output
-    Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+    CliTestSupport.assertScriptRefuses script args message
 
 [<Test>]
 let ``deconstructing.fsx and supermask.fsx run end to end and a rerun reads everything back`` () =
@@ -295,17 +289,17 @@ let ``deconstructing.fsx and supermask.fsx run end to end and a rerun reads ever
     Symmetry.Properties.DataTestSupport.writeBandedMnist 600 data
     let args = [ "--data"; data; "--db"; dir.File "s.db"; "--epochs"; "1"; "--rounds"; "1,3"; "--train"; "--criteria"; "large_final_same_sign,random"
                  "--mask-one"; "rewind,signed_reinit_rescaling"; "--mask-zero"; "freeze" ]
-    let code, output = runScript "deconstructing.fsx" args
+    let code, output = CliTestSupport.runScript "deconstructing.fsx" args
     Assert.That(code, Is.EqualTo 0, output)
     TestSupport.contains "large_final_same_sign      signed_reinit_rescaling      freeze" output
-    let code, again = runScript "deconstructing.fsx" args
+    let code, again = CliTestSupport.runScript "deconstructing.fsx" args
     Assert.That(code, Is.EqualTo 0, again)
     TestSupport.contains "computed 0" again
     let supermaskArgs = [ "--data"; data; "--db"; dir.File "s.db"; "--epochs"; "1"; "--samples"; "3"; "--signed-constant" ]
-    let code, output = runScript "supermask.fsx" supermaskArgs
+    let code, output = CliTestSupport.runScript "supermask.fsx" supermaskArgs
     Assert.That(code, Is.EqualTo 0, output)
     TestSupport.contains "trained: test accuracy" output
-    let code, again = runScript "supermask.fsx" supermaskArgs
+    let code, again = CliTestSupport.runScript "supermask.fsx" supermaskArgs
     Assert.That(code, Is.EqualTo 0, again)
     TestSupport.contains "read back: test accuracy" again
     // The report's family: one figure untrained, one trained, one of the trained supermask; every branch in the table.

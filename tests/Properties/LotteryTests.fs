@@ -239,19 +239,13 @@ let ``IMP, instability and layer robustness rerun load every state and read thei
     Assert.That(output.Figures |> List.map (fun f -> f.Name.Split('-').[1]), Is.EquivalentTo [ "imp"; "instability"; "robustness" ])
     Assert.That((output.Tables |> List.map (fun t -> t.Frame.RowCount) = [ 3; 1; 3 ]), "table rows: 3 IMP rows, 1 path, 3 layers")
 
-let private runScript = Symmetry.Properties.CliTestSupport.runScript
-
 [<TestCase("lottery_ticket.fsx", "--strategy nope", "--strategy: expected layerwise or global, got 'nope'")>]
 [<TestCase("lottery_ticket.fsx", "--rounds -1", "rounds must be 0 or more, got -1")>]
 [<TestCase("mode_connectivity.fsx", "--seeds 3,3", "--seeds: expected two different data-order seeds")>]
 [<TestCase("layer_robustness.fsx", "--epochs 0", "epochs")>]
 [<TestCase("structured_l1.fsx", "--rounds 2 --frobnicate 1", "unknown flag(s) --frobnicate")>]
 let ``the lottery scripts refuse bad flags in one line with exit code 2 and write nothing`` (script: string) (args: string) (message: string) =
-    use dir = new TempDir()
-    let code, output = runScript script ([ "--db"; dir.File "s.db" ] @ List.ofArray (args.Split ' '))
-    Assert.That(code, Is.EqualTo 2, output)
-    TestSupport.contains message output
-    Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+    CliTestSupport.assertScriptRefuses script args message
 
 [<Test>]
 let ``the F# face gives IMP plans and instability children as F# values`` () =

@@ -234,8 +234,6 @@ let ``a re-basin measurement is a run of the store and a rerun reads it back unc
     let barriers = table.GetColumn<float>("loss_barrier").Values |> List.ofSeq
     equal "barriers" [ first.Naive.Test.LossBarrier; (nonNull first.Naive.Train).LossBarrier; first.Permuted.Test.LossBarrier; (nonNull first.Permuted.Train).LossBarrier ] barriers
 
-let private runScript = Symmetry.Properties.CliTestSupport.runScript
-
 [<TestCase("rebasin.fsx", "--pair 2,2", "--pair: expected two different zoo seeds ≥ 1")>]
 [<TestCase("rebasin.fsx", "--points 4", "--points: expected an odd number ≥ 3")>]
 [<TestCase("rebasin.fsx", "--recipe nope", "unknown zoo recipe 'nope'")>]
@@ -245,11 +243,7 @@ let private runScript = Symmetry.Properties.CliTestSupport.runScript
 [<TestCase("zoo.fsx", "--epochs 0", "epochs must be ≥ 1")>]
 [<TestCase("representation_alignment.fsx", "--zoo 1", "--zoo needs at least 2 models")>]
 let ``the zoo and re-basin scripts refuse bad flags in one line with exit code 2 and write nothing`` (script: string) (args: string) (message: string) =
-    use dir = new TempDir()
-    let code, output = runScript script ([ "--db"; dir.File "store/s.db" ] @ List.ofArray (args.Split ' '))
-    Assert.That(code, Is.EqualTo 2, output)
-    contains ("error: " + message) output
-    Assert.That(Directory.Exists(dir.File "store"), Is.False, "nothing written")
+    CliTestSupport.assertScriptRefuses script args ("error: " + message)
 
 [<Test>]
 let ``rebasin.fsx trains a zoo pair, prints both paths and barriers, and a rerun reads everything back`` () =
@@ -257,13 +251,13 @@ let ``rebasin.fsx trains a zoo pair, prints both paths and barriers, and a rerun
     writeBandedMnist 600 dir.Path
     let db = dir.File "store/s.db"
     let args = [ "--widths"; "16,16"; "--epochs"; "1"; "--points"; "5"; "--data"; dir.Path; "--db"; db ]
-    let code, output = runScript "rebasin.fsx" args
+    let code, output = CliTestSupport.runScript "rebasin.fsx" args
     Assert.That(code, Is.EqualTo 0, output)
     contains "mnist-fc zoo: adam lr 0.001, weight decay 0, batch 500, schedule constant, 1 epochs; pair 1, 2" output
     contains "naive    test  loss barrier" output
     contains "permuted train loss barrier" output
     contains "states: computed 4, loaded 0" output
-    let code, again = runScript "rebasin.fsx" args
+    let code, again = CliTestSupport.runScript "rebasin.fsx" args
     Assert.That(code, Is.EqualTo 0, again)
     contains "(read back)" again
     contains "states: computed 0, loaded 0" again

@@ -348,19 +348,7 @@ let ``the two Birkhoff presets are the published runs and the code's defaults`` 
 [<TestCase("--stitch-epochs 0", "epochs per phase must be ≥ 1")>]
 [<TestCase("--frobnicate 1", "unknown flag(s) --frobnicate")>]
 let ``model_stitching.fsx refuses bad flags in one line with exit code 2 and writes nothing`` (args: string) (message: string) =
-    use dir = new DataTestSupport.TempDir()
-    let path = Path.Combine(DataTestSupport.repositoryRoot, "src", "Symmetry.Scripts", "model_stitching.fsx")
-    let arguments = [ "fsi"; path; "--db"; dir.File "s.db" ] @ List.ofArray (args.Split ' ')
-    let info = Diagnostics.ProcessStartInfo("dotnet", arguments, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-    use proc = Diagnostics.Process.Start info |> nonNull
-    let output = proc.StandardOutput.ReadToEndAsync()
-    let error = proc.StandardError.ReadToEnd()
-    if not (proc.WaitForExit(TimeSpan.FromMinutes 3.0)) then
-        proc.Kill true
-        Assert.Fail "model_stitching.fsx ran past 3 minutes"
-    Assert.That(proc.ExitCode, Is.EqualTo 2, output.Result + error)
-    TestSupport.contains message (output.Result + error)
-    Assert.That(File.Exists(dir.File "s.db"), Is.False, "nothing written")
+    CliTestSupport.assertScriptRefuses "model_stitching.fsx" args message
 
 // ---------------------------------------------------------------- runs in the store, the figure
 
