@@ -73,6 +73,8 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         DeviceCheck.Require(options.Device);
+        // Some CPUs' oneDNN gets convolution input gradients wrong; this switches it off when the model would hit that.
+        if (options.Device.type == DeviceType.CPU) ConvGradientGuard.Protect(model);
         (Model, Optimizer, Data, Options) = (model, optimizer, data, options);
         Scheduler = schedule is null ? null : new Scheduler(optimizer, schedule);
         this.callbacks = callbacks?.ToList() ?? new();
