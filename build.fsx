@@ -135,6 +135,16 @@ let readCounters (trx: string) =
     let skipped = max (n "notExecuted") (n "total" - n "executed")
     n "passed", failed, skipped, n "total"
 
+/// (test name, error message and first stack lines) of every failed test in a TRX file.
+let failedTests (trx: string) =
+    let local (e: XElement) = e.Name.LocalName
+    XDocument.Load(trx).Descendants()
+    |> Seq.filter (fun e -> local e = "UnitTestResult" && (match e.Attribute(XName.Get "outcome") with null -> false | a -> a.Value = "Failed"))
+    |> Seq.map (fun e ->
+        let text name = e.Descendants() |> Seq.tryFind (fun d -> local d = name) |> Option.map (fun d -> d.Value) |> Option.defaultValue ""
+        e.Attribute(XName.Get "testName").Value, (text "Message" + "\n" + text "StackTrace").Trim())
+    |> List.ofSeq
+
 let test (extra: string list) =
     setup ()
     build ()
@@ -151,6 +161,10 @@ let test (extra: string list) =
     if not (File.Exists trx) then
         fail (match testError with Some(_, c) -> c | None -> 1) (sprintf "no test results at %s/%s" testResults trxName)
     let passed, failed, skipped, total = readCounters trx
+    // CI keeps only the log's tail: repeat each failure there, just above the closing line.
+    for name, message in failedTests trx do
+        printfn "FAILED %s" name
+        for line in message.Split('\n') |> Seq.truncate 25 do printfn "    %s" (line.TrimEnd())
     if skipped > 0 then printfn "%d passed, %d failed, %d skipped" passed failed skipped
     else printfn "%d passed, %d failed" passed failed
     match testError with
