@@ -71,6 +71,8 @@ public static class ModelZoo
         var model = new ZooModel(definition.Name, config, scheme, stack.Finish(config.Classes)!);
         foreach (var parameter in model.parameters()) parameter.DetachFromDisposeScope();
         foreach (var buffer in model.buffers()) buffer.DetachFromDisposeScope();
+        // Before any gradient of it is taken, also outside the Trainer (tests, supermask and stitching gradients).
+        ConvGradientGuard.Protect(model);
         return model;
     }
 
