@@ -15,7 +15,7 @@ namespace Symmetry.Torch;
 /// <see cref="Protect"/> probes each distinct convolution of a model, as it is configured, on small random inputs:
 /// the input gradient in float32 through libtorch's chosen kernel against the same gradient in float64 (which oneDNN
 /// does not serve), at the current thread count and at one thread. If any probe disagrees, oneDNN is switched off for
-/// the process (<see cref="Mkldnn.Enabled"/>; ATen's own kernels are right and 2–4× slower) with one note on stderr.
+/// the process (<see cref="Mkldnn.Enabled"/>; ATen's own kernels are right, and 4–7× slower on a mnist-cnn or conv7 training step) with one note on stderr.
 /// The first convolution in module order is not probed: its input is the data, which needs no gradient.
 /// <c>DNNL_MAX_CPU_ISA=AVX</c> in the environment before the process starts also avoids the defect (about 2× slower
 /// convolutions); set <c>SYMMETRY_CONV_GUARD=0</c> to skip the probes.
