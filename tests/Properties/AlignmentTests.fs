@@ -218,10 +218,14 @@ let ``a model against its own G_ReLU-transformed copy: the G_ReLU metrics are 1,
                     next.weight.div_(s.unsqueeze 0) |> ignore
         let after = ActivationRecorder.Record(model, layers, inputs)
         let sameOutputs = (model.call inputs - output).abs().max().item<float>() < 1e-9
-        // A layer of dead units (zero for every input) has no defined similarity: NaN, for every metric.
+        // A layer of dead units (zero for every input) has no defined similarity: NaN, for every metric. A layer
+        // active on fewer than 3 inputs is degenerate for the unbiased HSIC (zero up to rounding): 1 or NaN.
         let dead (a: torch.Tensor) = a.count_nonzero().item<int64>() = 0L
+        let degenerate (a: torch.Tensor) = a.reshape(a.shape.[0], -1L).abs().sum([| 1L |]).count_nonzero().item<int64>() < 3L
         let one tolerance (metric: torch.Tensor * torch.Tensor -> float) =
-            Seq.forall2 (fun (a: torch.Tensor) b -> if dead a then Double.IsNaN(metric (a, b)) else close tolerance (metric (a, b)) 1.0) before after
+            Seq.forall2 (fun (a: torch.Tensor) b ->
+                let value = metric (a, b)
+                if dead a then Double.IsNaN value else close tolerance value 1.0 || (degenerate a && Double.IsNaN value)) before after
         let gRelu = one 1e-6 GReluProcrustes.Similarity && one 1e-9 Cka.GRelu && one 1e-9 Cka.LinearUnbiased
         let others = one 1e-6 OrthogonalProcrustes.Similarity && one 1e-9 Cka.Linear
         let detail =

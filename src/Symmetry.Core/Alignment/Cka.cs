@@ -36,8 +36,13 @@ public static class Cka
         return Ratio(Hsic.Unbiased, kernel(Normalised(a)), kernel(Normalised(b)));
     }
 
-    private static double Ratio(Func<Tensor, Tensor, double> hsic, Tensor k, Tensor l) =>
-        hsic(k, l) / Math.Sqrt(hsic(k, k) * hsic(l, l));
+    // CKA is defined only where both self-HSICs are positive: the unbiased estimate of a degenerate kernel (e.g. every
+    // channel active on one sample) is zero up to rounding, of either sign, and its ratio would be noise.
+    private static double Ratio(Func<Tensor, Tensor, double> hsic, Tensor k, Tensor l)
+    {
+        var (kk, ll) = (hsic(k, k), hsic(l, l));
+        return kk > 0 && ll > 0 ? hsic(k, l) / Math.Sqrt(kk * ll) : double.NaN;
+    }
 
     // Centre each channel over (N, H, W), then scale it to unit norm (a constant channel becomes zero).
     private static Tensor Normalised(Tensor maps)
