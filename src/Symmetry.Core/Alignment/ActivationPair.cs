@@ -28,9 +28,6 @@ public static class ActivationPair
         return (Padded(a, channels), Padded(b, channels));
     }
 
-    /// <summary>Maps (N, C, H, W) as an (N·H·W, C) matrix: one column per channel.</summary>
-    internal static Tensor Columns(Tensor maps) => maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1]);
-
     /// <summary>True when either activation is zero everywhere (e.g. a layer of dead ReLUs): no similarity is defined,
     /// and every metric returns NaN rather than a number that looks like a measurement.</summary>
     internal static bool AnyAllZero(Tensor first, Tensor second) =>

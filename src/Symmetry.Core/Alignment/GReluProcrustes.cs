@@ -15,17 +15,14 @@ public static class GReluProcrustes
     {
         using var scope = NewDisposeScope();
         var (a, b) = ActivationPair.Match(first, second);
-        var h1 = ActivationPair.Columns(a);
-        var h2 = ActivationPair.Columns(b);
-        // One pass over each side for the channels' squared norms; the unit-norm columns are never formed: M_ij is
-        // ⟨h1_i, h2_j⟩ / (‖h1_i‖·‖h2_j‖) on the small C×C product, and ‖H‖² of unit-norm columns is the number of
-        // non-zero channels. A side that is zero everywhere (every norm 0) has no similarity.
-        var squared1 = h1.square().sum([0L]);
-        var squared2 = h2.square().sum([0L]);
-        var live1 = squared1.count_nonzero().item<long>();
-        var live2 = squared2.count_nonzero().item<long>();
+        // The unit-norm columns are never formed: M_ij is ⟨h1_i, h2_j⟩ / (‖h1_i‖·‖h2_j‖) on the small C×C product, and
+        // ‖H‖² of unit-norm columns is the number of non-zero channels. A side that is zero everywhere (every norm 0)
+        // has no similarity.
+        var sums = ChannelProducts.Of(a, b);
+        var live1 = sums.SquaredFirst.count_nonzero().item<long>();
+        var live2 = sums.SquaredSecond.count_nonzero().item<long>();
         if (live1 == 0 || live2 == 0) return double.NaN;
-        var inner = h1.t().matmul(h2) / Norms(squared1).unsqueeze(1) / Norms(squared2).unsqueeze(0);
+        var inner = sums.Inner / Norms(sums.SquaredFirst).unsqueeze(1) / Norms(sums.SquaredSecond).unsqueeze(0);
         var assignment = LinearAssignment.Solve(inner, maximize: true);
         var values = inner.data<double>().ToArray();
         var channels = (int)inner.shape[0];

@@ -15,15 +15,10 @@ public static class OrthogonalProcrustes
         using var scope = NewDisposeScope();
         if (ActivationPair.AnyAllZero(first, second)) return double.NaN;
         var (a, b) = ActivationPair.Match(first, second);
-        var h1 = Unit(ActivationPair.Columns(a));
-        var h2 = Unit(ActivationPair.Columns(b));
-        var nuclear = linalg.svdvals(h1.t().matmul(h2)).sum().item<double>();
+        // H1ᵀH2 of the Frobenius-normalised column matrices, from sums that never form them.
+        var sums = ChannelProducts.Of(a, b);
+        var scale = Math.Sqrt(sums.SquaredFirst.sum().item<double>() * sums.SquaredSecond.sum().item<double>());
+        var nuclear = linalg.svdvals(sums.Inner / scale).sum().item<double>();
         return 1 - Math.Sqrt(Math.Max(2 - 2 * nuclear, 0)) / 2;
-    }
-
-    private static Tensor Unit(Tensor x)
-    {
-        var norm = x.norm().item<double>();
-        return norm > 0 ? x / norm : x;
     }
 }

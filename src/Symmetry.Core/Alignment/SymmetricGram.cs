@@ -9,9 +9,14 @@ namespace Symmetry.Core.Alignment;
 /// </summary>
 internal static class SymmetricGram
 {
-    /// <summary>Rows per block: large enough for efficient products, small enough that a block of the per-channel
-    /// products (C × 256 × 256 float64) stays well under a gigabyte.</summary>
+    /// <summary>Rows per block: large enough for efficient products, small enough that a block stays in cache.</summary>
     private const long BlockRows = 256;
+
+    /// <summary>Channels multiplied at once in <see cref="MaxOverChannels"/>: their 4 × 256 × 256 float64 products
+    /// (2 MB) stay in cache for the max. All 128 channels at once made a 64 MB product per block that the max then
+    /// streamed from memory: 8.7 s per (2000, 128, 64) kernel against 1.0 s in chunks of 4 (1 thread; chunks of 1–8
+    /// and blocks of 128–384 measured 1.0–1.7 s).</summary>
+    private const long ChannelChunk = 4;
 
     /// <summary>K = x·xᵀ for x of shape (N, D).</summary>
     public static Tensor Linear(Tensor x) =>
@@ -19,7 +24,24 @@ internal static class SymmetricGram
 
     /// <summary>K_ab = max over c of ⟨x[c, a], x[c, b]⟩ for x of shape (C, N, D): the G_ReLU-CKA kernel.</summary>
     public static Tensor MaxOverChannels(Tensor x) =>
-        Blocks(x.shape[1], x.dtype, x.device, (i, ni, j, nj) => x.narrow(1, i, ni).bmm(x.narrow(1, j, nj).transpose(1, 2)).amax([0L]));
+        Blocks(x.shape[1], x.dtype, x.device, (i, ni, j, nj) =>
+        {
+            Tensor? max = null;
+            for (long c = 0; c < x.shape[0]; c += ChannelChunk)
+            {
+                var channels = x.narrow(0, c, Math.Min(ChannelChunk, x.shape[0] - c));
+                using var products = channels.narrow(1, i, ni).bmm(channels.narrow(1, j, nj).transpose(1, 2));
+                var chunkMax = products.amax([0L]);
+                if (max is null) max = chunkMax;
+                else
+                {
+                    using (chunkMax)
+                    using (var larger = max.maximum(chunkMax))
+                        max.copy_(larger);
+                }
+            }
+            return max!;
+        });
 
     private static Tensor Blocks(long n, ScalarType dtype, Device device, Func<long, long, long, long, Tensor> block)
     {
