@@ -15,8 +15,9 @@ namespace Symmetry.Torch;
 /// <see cref="Protect"/> probes each distinct convolution of a model, as it is configured, on small random inputs:
 /// the input gradient in float32 through libtorch's chosen kernel against the same gradient in float64 (which oneDNN
 /// does not serve), at the current thread count and at one thread. If any probe disagrees, oneDNN is switched off for
-/// the process (<see cref="Mkldnn.Enabled"/>; ATen's own kernels are right, and 4–7× slower on a mnist-cnn or conv7 training step) with one note on stderr.
-/// The first convolution in module order is not probed: its input is the data, which needs no gradient.
+/// the process (<see cref="Mkldnn.Enabled"/>) with one note on stderr: ATen's own kernels are right, and 4–7× slower
+/// on a mnist-cnn or conv7 training step. The first convolution in module order is not probed: its input is the data,
+/// which needs no gradient.
 /// <c>DNNL_MAX_CPU_ISA=AVX</c> in the environment before the process starts also avoids the defect (about 2× slower
 /// convolutions); set <c>SYMMETRY_CONV_GUARD=0</c> to skip the probes.
 /// </remarks>
@@ -31,36 +32,30 @@ public static class ConvGradientGuard
     private static readonly Lock gate = new();
     private static readonly Dictionary<ConvShape, bool> verdicts = new();
 
-    /// <summary>The first convolution shape found wrong in this process, or null.</summary>
-    public static ConvShape? FirstFailure { get; private set; }
-
     /// <summary>
     /// Probes <paramref name="model"/>'s convolutions (all but the first in module order) and switches oneDNN off if
-    /// one computes a wrong input gradient. Cheap (tiny tensors, each shape probed once per process) and idempotent.
+    /// one computes a wrong input gradient. Cheap (tiny tensors, each shape probed once per process) and idempotent;
+    /// does nothing where the switch is not bound (<see cref="Mkldnn.Supported"/>) or oneDNN is already off.
     /// </summary>
-    /// <returns>True when oneDNN is (now or already) off or every probed shape is right; false only where the switch
-    /// is unavailable and a shape is wrong.</returns>
-    public static bool Protect(nn.Module model)
+    public static void Protect(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (Environment.GetEnvironmentVariable(SwitchVariable) == "0" || !Mkldnn.Supported) return true;
+        if (Environment.GetEnvironmentVariable(SwitchVariable) == "0" || !Mkldnn.Supported) return;
         var shapes = model.modules().OfType<Convolution>().Skip(1).Select(ConvShape.Of).Distinct().ToList();
-        if (shapes.Count == 0) return true;
+        if (shapes.Count == 0) return;
         lock (gate)
         {
-            if (!Mkldnn.Enabled) return true;
+            if (!Mkldnn.Enabled) return;
             foreach (var shape in shapes)
             {
                 if (!verdicts.TryGetValue(shape, out var right)) verdicts[shape] = right = Probe(shape);
                 if (right) continue;
-                FirstFailure ??= shape;
                 Mkldnn.Enabled = false;
                 Console.Error.WriteLine(
                     $"note: this CPU's oneDNN computes wrong float32 convolution input gradients ({shape}); oneDNN is off for this " +
                     $"process, convolutions use ATen's kernels (right, slower). See {nameof(ConvGradientGuard)} in src/Symmetry.Torch.");
-                return true;
+                return;
             }
-            return true;
         }
     }
 

@@ -8,7 +8,7 @@ namespace Symmetry.Torch;
 public sealed record ConvShape(long InChannels, long OutChannels, long[] Kernel, long[] Stride, long[] Padding, long[] Dilation, long Groups)
 {
     /// <summary>The shape of a TorchSharp 2-D convolution module.</summary>
-    /// <exception cref="NotSupportedException">Not a 2-D, non-transposed convolution with zero padding.</exception>
+    /// <exception cref="NotSupportedException">Not a 2-D, non-transposed convolution.</exception>
     public static ConvShape Of(Convolution conv)
     {
         ArgumentNullException.ThrowIfNull(conv);
