@@ -13,8 +13,28 @@ namespace Symmetry.Torch.Optimizers;
 /// parameter groups and schedulers are TorchSharp's: checkpoints and learning-rate schedules work unchanged.
 /// </summary>
 public sealed class GcSafeAdam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2, double eps, double weightDecay)
-    : Adam(parameters, lr, beta1, beta2, eps, weightDecay)
+    : Adam(parameters, lr, beta1, beta2, eps, weightDecay), IExternalAdaptiveMoments
 {
+    /// <inheritdoc/>
+    public AdaptiveMomentStep CountStep()
+    {
+        if (_parameter_groups.Count != 1) throw new NotSupportedException($"an external step takes one parameter group, not {_parameter_groups.Count}");
+        var group = _parameter_groups[0];
+        var options = (Options)group.Options;
+        if (options.amsgrad!.Value || options.maximize!.Value) throw new NotSupportedException("an external step takes neither AMSGrad nor maximize");
+        long step = 0;
+        foreach (var param in group.Parameters) step = ++((State)_state[param.Handle]).step;
+        return new AdaptiveMomentStep(step, options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.eps!.Value,
+            options.weight_decay!.Value, Decoupled: false);
+    }
+
+    /// <inheritdoc/>
+    public (Tensor ExpAvg, Tensor ExpAvgSq) Moments(Parameter param)
+    {
+        var state = (State)_state[param.Handle];
+        return (state.exp_avg, state.exp_avg_sq);
+    }
+
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {

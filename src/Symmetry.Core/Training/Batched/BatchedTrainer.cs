@@ -66,6 +66,9 @@ public sealed class BatchedTrainer
     /// <summary>Networks trained together (K).</summary>
     public int Count => networks.Count;
 
+    /// <summary>How the gradients are computed; <see cref="BatchedStep.Auto"/> unless a test pins one.</summary>
+    public BatchedStep Step { get; init; }
+
     /// <summary>Trains every network from the common epoch up to the common <see cref="TrainerOptions.Epochs"/>.</summary>
     public void Run()
     {
@@ -76,40 +79,81 @@ public sealed class BatchedTrainer
         var scheduler = schedule is null ? null : new Scheduler(optimizer, schedule, first.Scheduler!.BaseLearningRate);
         scheduler?.Restore(first.Scheduler!.Steps);
         if (first.Step > 0) LoadOptimizerStates(optimizer);
-        using var gradientNormSums = tensor(networks.Select(n => n.CumulativeGradientNorm).ToArray(), ScalarType.Float64, device);
+        using var fused = UseFused(stack) ? new FusedCpuStep(stack, optimizer, data.Train.Dataset, data.Train.BatchSize, get_num_threads()) : null;
+        var gradientNorms = networks.Select(n => n.CumulativeGradientNorm).ToArray();
+        using var gradientNormSums = fused is null ? tensor(gradientNorms, ScalarType.Float64, device) : null;
+        var squaredNorms = new double[Count];
         var (epoch, step) = (first.Epoch, first.Step);
         while (epoch < first.Options.Epochs)
         {
             var clock = Stopwatch.StartNew();
             using (var epochData = new EpochOrders(networks, epoch))
             {
-                foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, data.Train.BatchSize, device))
+                var batchSize = data.Train.BatchSize;
+                var total = (int)data.Train.Dataset.Count;
+                if (fused is not null)
                 {
-                    using var scope = NewDisposeScope();
-                    var logits = stack.Forward(inputs);
-                    var batch = logits.size(1);
-                    var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(2)), labels.reshape(-1), reduction: nn.Reduction.None)
-                        .view(Count, batch).mean([1]).sum();
-                    loss.backward();
-                    stack.MaskGradients();
-                    if (stack.SquaredGradientNorms() is { } squared) gradientNormSums.add_(squared.to(ScalarType.Float64).sqrt());
-                    optimizer.step();
-                    stack.ApplyMasks();
-                    stack.ClearGradients();
-                    inputs.Dispose();
-                    labels.Dispose();
-                    step++;
-                    if (!first.Options.ScheduleEachEpoch) StepSchedulers(scheduler);
+                    for (var start = 0; start < total; start += batchSize)
+                    {
+                        fused.Step(epochData.Orders, start, Math.Min(batchSize, total - start), squaredNorms);
+                        for (var k = 0; k < Count; k++) gradientNorms[k] += Math.Sqrt(squaredNorms[k]);
+                        FinishStep(stack, fused.UpdatesParameters ? null : optimizer, scheduler, ref step);
+                    }
+                }
+                else
+                {
+                    foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, batchSize, device))
+                    {
+                        using var scope = NewDisposeScope();
+                        var logits = stack.Forward(inputs);
+                        var batch = logits.size(1);
+                        var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(2)), labels.reshape(-1), reduction: nn.Reduction.None)
+                            .view(Count, batch).mean([1]).sum();
+                        loss.backward();
+                        stack.MaskGradients();
+                        if (stack.SquaredGradientNorms() is { } squared) gradientNormSums!.add_(squared.to(ScalarType.Float64).sqrt());
+                        inputs.Dispose();
+                        labels.Dispose();
+                        FinishStep(stack, optimizer, scheduler, ref step);
+                        stack.ClearGradients();
+                    }
+                    gradientNorms = gradientNormSums!.to(CPU).data<double>().ToArray();
                 }
             }
             epoch++;
             if (first.Options.ScheduleEachEpoch) StepSchedulers(scheduler);
             var share = clock.Elapsed.TotalSeconds / Count;
-            SyncNetworks(stack, optimizer, gradientNormSums, epoch, step, share);
+            SyncNetworks(stack, optimizer, gradientNorms, epoch, step, share);
             if (first.Options.EvaluateEachEpoch) Evaluate(stack, epoch);
             foreach (var n in networks) n.EndEpoch();
             if (networks.All(n => n.StopRequested())) break;
         }
+    }
+
+    /// <summary>Whether this run takes <see cref="FusedCpuStep"/> (see <see cref="BatchedStep"/>).</summary>
+    private bool UseFused(StackedMlp stack)
+    {
+        var supported = FusedCpuStep.Supports(stack, data.Train.Dataset, out var reason);
+        return Step switch
+        {
+            BatchedStep.Fused when !supported => throw new ArgumentException($"the fused CPU step was asked for, but {reason}"),
+            BatchedStep.Fused => true,
+            BatchedStep.Autograd => false,
+            _ => supported && FusedCpuStep.Accelerated,
+        };
+    }
+
+    /// <summary>The optimizer step and masks (unless the fused step did both: null), then the schedule, after the
+    /// gradients of one batch.</summary>
+    private void FinishStep(StackedMlp stack, optim.Optimizer? optimizer, Scheduler? scheduler, ref long step)
+    {
+        if (optimizer is not null)
+        {
+            optimizer.step();
+            stack.ApplyMasks();
+        }
+        step++;
+        if (!networks[0].Options.ScheduleEachEpoch) StepSchedulers(scheduler);
     }
 
     private void StepSchedulers(Scheduler? scheduler)
@@ -137,11 +181,10 @@ public sealed class BatchedTrainer
     }
 
     /// <summary>Writes the stacked state back into every network: model, optimizer state, counters.</summary>
-    private void SyncNetworks(StackedMlp stack, optim.Optimizer optimizer, Tensor gradientNormSums, int epoch, long step, double wallShare)
+    private void SyncNetworks(StackedMlp stack, optim.Optimizer optimizer, double[] norms, int epoch, long step, double wallShare)
     {
         stack.CopyTo(models);
         using var flat = OptimizerStates.Flatten(optimizer);
-        var norms = gradientNormSums.to(CPU).data<double>().ToArray();
         for (var k = 0; k < Count; k++)
         {
             using (var slice = new NamedTensors())
@@ -195,13 +238,18 @@ public sealed class BatchedTrainer
         {
             var loaders = networks.Select(n => ((LoaderData)n.Data).Train).ToList();
             var seeds = loaders.Select(l => l.Seed).Distinct().ToList();
+            var orders = seeds.Select(s => loaders.First(l => l.Seed == s).Order(epoch)).ToList();
+            Orders = loaders.Select(l => orders[seeds.IndexOf(l.Seed)]).ToList();
             var device = loaders[0].Dataset.Device;
             using var scope = NewDisposeScope();
-            rows = stack(seeds.Select(s => tensor(loaders.First(l => l.Seed == s).Order(epoch), device: device)).ToArray()).DetachFromDisposeScope();
+            rows = stack(orders.Select(o => tensor(o, device: device)).ToArray()).DetachFromDisposeScope();
             rowOf = tensor(loaders.Select(l => (long)seeds.IndexOf(l.Seed)).ToArray(), device: device).DetachFromDisposeScope();
             shared = seeds.Count == 1;
             count = networks.Count;
         }
+
+        /// <summary>Each network's sample order for the epoch (networks with one seed share an array).</summary>
+        internal IReadOnlyList<long[]> Orders { get; }
 
         /// <summary>Per step, inputs (K, B, features) and labels (K, B) — or, when every network has the same order, the
         /// inputs (B, features) once and labels (K, B) — on <paramref name="device"/>; the caller disposes each pair.</summary>

@@ -68,6 +68,9 @@ public sealed class StackedMlp : IDisposable
     /// <summary>The stacked parameters (leading dimension K), in model parameter order; owned by this object.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
 
+    /// <summary>Per parameter (same order), the stacked 0/1 masks as float32, or null where no network masks it.</summary>
+    public IReadOnlyList<Tensor?> Masks => masks;
+
     /// <summary>Logits (K, B, classes) for inputs (K, B, features) — each network its own batch — or (B, features) shared
     /// by all networks, which costs one plain matmul for the first layer instead of K gathered copies.</summary>
     public Tensor Forward(Tensor inputs)
