@@ -13,7 +13,7 @@ using TorchSharp;
 /// <c>sweep-batched</c> (opt-in: about a minute or more): 64 masked MNIST_FC 6×16 networks (random mask 0.5 on the
 /// hidden layers, AdamW lr 0.01, weight decay 1e-5, batch 128: the seed-000 recipe), one Fashion-MNIST epoch each,
 /// trained at once by <see cref="BatchedTrainer"/>, against PyTorch training the same 64 one after another
-/// (bench/peers/sweep.py). Each network has its own seed, so its own init, mask and data order, gathered per network.
+/// (bench/peers/sweep.py); then ours by each gradient path (<see cref="BatchedStep"/>). Each network has its own seed, so its own init, mask and data order, gathered per network.
 /// Then the throughput curve: networks × steps per second for K = 1, 4, 16, 64, 256 networks at once (100 steps of
 /// an epoch each), with each network's own order and with one order shared by all (every seed equal).
 /// </summary>
@@ -38,6 +38,17 @@ internal static class SweepBatched
             },
             "sweep.py", peerArgs, threads, iterations: 1, repeats: 1, rounds: 1, WarmupSteps,
             oursWarmup: steps => TrainSteps(splits, [1000UL, 1001UL], steps));
+        // Ours two ways in one run: the fused CPU step (what Auto takes on an AVX-512 CPU) against libtorch's batched
+        // matmuls under autograd, the path any other device takes.
+        var seeds = Enumerable.Range(0, Networks).Select(i => (ulong)i).ToList();
+        var paths = new[] { BatchedStep.Fused, BatchedStep.Autograd }.Select(step =>
+        {
+            var start = Harness.Now();
+            Train(splits, seeds, step);
+            return Harness.Now() - start;
+        }).ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bench: {Name} paths: fused={paths[0]:0.000}s autograd={paths[1]:0.000}s ratio={paths[0] / paths[1]:0.000}"));
         foreach (var k in new[] { 1, 4, 16, 64, 256 })
         {
             var own = Throughput(splits, Enumerable.Range(0, k).Select(i => (ulong)i).ToList());
@@ -65,7 +76,7 @@ internal static class SweepBatched
     }
 
     /// <summary>One epoch of one network per seed, batched, as a sweep trains them (no evaluation).</summary>
-    private static void Train(DataSplits splits, IReadOnlyList<ulong> seeds)
+    private static void Train(DataSplits splits, IReadOnlyList<ulong> seeds, BatchedStep step = BatchedStep.Auto)
     {
         var networks = new List<(ZooModel Model, torch.optim.Optimizer Optimizer, Trainer Trainer)>();
         try
@@ -80,7 +91,7 @@ internal static class SweepBatched
                     new TrainerOptions { Epochs = 1, Seed = seed, EvaluateEachEpoch = false });
                 networks.Add((model, optimizer, trainer));
             }
-            new BatchedTrainer(networks.Select(n => n.Trainer).ToList(), Optimizer, null).Run();
+            new BatchedTrainer(networks.Select(n => n.Trainer).ToList(), Optimizer, null) { Step = step }.Run();
         }
         finally
         {

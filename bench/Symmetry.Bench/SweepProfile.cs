@@ -14,8 +14,9 @@ using static TorchSharp.torch;
 /// <c>sweep-profile</c> (opt-in diagnostic): where a <c>sweep-batched</c> step's time goes, and the arithmetic floor.
 /// First the floor: the bare batched matmuls of one step of K MNIST_FC 6×16 networks (every layer's forward, input
 /// gradient and weight gradient, random data of the step's shapes, nothing else; layer 1 also as K separate matmuls and
-/// under autograd), in µs per network-step of process CPU time. Then one <see cref="BatchedTrainer"/> step replayed op
-/// for op with a timer per phase (gather, forward and loss, backward, gradient masks, per-network gradient norms,
+/// under autograd), in µs per network-step of process CPU time. Then one step of <see cref="BatchedTrainer"/>'s autograd
+/// path (<see cref="BatchedStep.Autograd"/>; the fused CPU step is one call, timed by sweep-batched) replayed op for op
+/// with a timer per phase (gather, forward and loss, backward, gradient masks, per-network gradient norms,
 /// optimizer, weight masks), gathering float images or, as tried for the trainer, their bytes (images × 255, then
 /// converted back by the loader's <c>to(float32).div_(255)</c>).
 /// bench/peers/sweep_profile.py (run by hand) gives the peer's layer-1 matmuls and step on the same clock.

@@ -13,7 +13,9 @@ namespace Symmetry.Core.Training.Batched;
 /// layer, each network's batches gathered from its own loader's order (its own seed), the sum of the K mean losses
 /// back-propagated (so each network gets exactly its own gradient), one optimizer over the stacked tensors — Adam,
 /// AdamW and SGD update element by element with scalars shared by all networks (rate, step count, bias corrections),
-/// so slice k follows network k's own optimizer — and the gradient norm per network.
+/// so slice k follows network k's own optimizer — and the gradient norm per network. On a CPU with AVX-512 the
+/// gradients (and Adam's update) come instead from <see cref="FusedCpuStep"/>, network by network in cache, without
+/// autograd (<see cref="Step"/>).
 /// </summary>
 /// <remarks>
 /// <para>At every epoch end the stacked state is copied back into each network's model and optimizer, each trainer's

@@ -42,6 +42,7 @@ internal sealed class FusedCpuStep : IDisposable
     {
         reason = stack.Device.type != DeviceType.CPU ? $"the networks are on {stack.Device}, not the CPU"
             : !TensorView.CanView(dataset.Images, ScalarType.Float32) ? $"the images are {dataset.Images.dtype} on {dataset.Device}, not contiguous float32 on the CPU"
+            : !TensorView.CanView(dataset.Labels, ScalarType.Int64) ? "the labels are not a contiguous int64 CPU tensor"
             : stack.Parameters.Any(p => !TensorView.CanView(p, ScalarType.Float32)) ? "a stacked parameter is not contiguous float32"
             : dataset.SampleShape.Aggregate(1L, (a, b) => a * b) != stack.Layout.Layers[0].In ? "the images' features do not match the first layer"
             : "";
