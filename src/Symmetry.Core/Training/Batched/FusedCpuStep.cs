@@ -159,33 +159,18 @@ internal sealed class FusedCpuStep : IDisposable
         var delta = s.Delta;
         var targets = labels.Span;
         var minusMean = -1f / batch;
-        var padding = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(classes)).AsSingle();
         for (var b = 0; b < batch; b++)
         {
             var label = targets[(int)rows[b]];
             if (label < 0 || label >= classes) throw new ArgumentException($"label {label} of sample {rows[b]} is outside the {classes} classes");
-            if (classes <= SmallGemm.Lanes)
-            {
-                // One vector holds the sample's logits; the padding lanes take −∞, so exp gives them 0.
-                var z = Vector512.ConditionalSelect(padding, Vector512.Create((ReadOnlySpan<float>)logits.AsSpan(b * ldC)), Vector512.Create(float.NegativeInfinity));
-                var max = Vector512.Max(z, Vector512.Shuffle(z, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
-                max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
-                max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
-                max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
-                var shift = Vector512.Create(max.ToScalar() + MathF.Log(Vector512.Sum(Vector512.Exp(z - max))));
-                var gradient = Vector512.ConditionalSelect(Vector512.Equals(Vector512<int>.Indices, Vector512.Create((int)label)).AsSingle(),
-                    Vector512.Create(minusMean), Vector512<float>.Zero);
-                (gradient - Vector512.Exp(z - shift) * Vector512.Create(minusMean)).CopyTo(delta.AsSpan(b * ldC));
-                continue;
-            }
-            var zs = logits.AsSpan(b * ldC, classes);
+            var z = logits.AsSpan(b * ldC, classes);
             var top = float.NegativeInfinity;
-            foreach (var v in zs) top = Math.Max(top, v);
+            foreach (var v in z) top = Math.Max(top, v);
             var sum = 0f;
-            foreach (var v in zs) sum += MathF.Exp(v - top);
+            foreach (var v in z) sum += MathF.Exp(v - top);
             var logShift = top + MathF.Log(sum);
             var d = delta.AsSpan(b * ldC, ldC);
-            for (var c = 0; c < classes; c++) d[c] = (c == label ? minusMean : 0f) - MathF.Exp(zs[c] - logShift) * minusMean;
+            for (var c = 0; c < classes; c++) d[c] = (c == label ? minusMean : 0f) - MathF.Exp(z[c] - logShift) * minusMean;
             d[classes..].Clear();
         }
 
