@@ -89,38 +89,36 @@ public sealed class BatchedTrainer
         while (epoch < first.Options.Epochs)
         {
             var clock = Stopwatch.StartNew();
-            using (var epochData = new EpochOrders(networks, epoch))
+            var epochData = new EpochOrders(networks, epoch);
+            var batchSize = data.Train.BatchSize;
+            var total = (int)data.Train.Dataset.Count;
+            if (fused is not null)
             {
-                var batchSize = data.Train.BatchSize;
-                var total = (int)data.Train.Dataset.Count;
-                if (fused is not null)
+                for (var start = 0; start < total; start += batchSize)
                 {
-                    for (var start = 0; start < total; start += batchSize)
-                    {
-                        fused.Step(epochData.Orders, start, Math.Min(batchSize, total - start), squaredNorms);
-                        for (var k = 0; k < Count; k++) gradientNorms[k] += Math.Sqrt(squaredNorms[k]);
-                        FinishStep(stack, fused.UpdatesParameters ? null : optimizer, scheduler, ref step);
-                    }
+                    fused.Step(epochData.Orders, start, Math.Min(batchSize, total - start), squaredNorms);
+                    for (var k = 0; k < Count; k++) gradientNorms[k] += Math.Sqrt(squaredNorms[k]);
+                    FinishStep(stack, fused.UpdatesParameters ? null : optimizer, scheduler, ref step);
                 }
-                else
+            }
+            else
+            {
+                foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, batchSize, device))
                 {
-                    foreach (var (inputs, labels) in epochData.Batches(data.Train.Dataset, batchSize, device))
-                    {
-                        using var scope = NewDisposeScope();
-                        var logits = stack.Forward(inputs);
-                        var batch = logits.size(1);
-                        var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(2)), labels.reshape(-1), reduction: nn.Reduction.None)
-                            .view(Count, batch).mean([1]).sum();
-                        loss.backward();
-                        stack.MaskGradients();
-                        if (stack.SquaredGradientNorms() is { } squared) gradientNormSums!.add_(squared.to(ScalarType.Float64).sqrt());
-                        inputs.Dispose();
-                        labels.Dispose();
-                        FinishStep(stack, optimizer, scheduler, ref step);
-                        stack.ClearGradients();
-                    }
-                    gradientNorms = gradientNormSums!.to(CPU).data<double>().ToArray();
+                    using var scope = NewDisposeScope();
+                    var logits = stack.Forward(inputs);
+                    var batch = logits.size(1);
+                    var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(2)), labels.reshape(-1), reduction: nn.Reduction.None)
+                        .view(Count, batch).mean([1]).sum();
+                    loss.backward();
+                    stack.MaskGradients();
+                    if (stack.SquaredGradientNorms() is { } squared) gradientNormSums!.add_(squared.to(ScalarType.Float64).sqrt());
+                    inputs.Dispose();
+                    labels.Dispose();
+                    FinishStep(stack, optimizer, scheduler, ref step);
+                    stack.ClearGradients();
                 }
+                gradientNorms = gradientNormSums!.to(CPU).data<double>().ToArray();
             }
             epoch++;
             if (first.Options.ScheduleEachEpoch) StepSchedulers(scheduler);
@@ -229,62 +227,57 @@ public sealed class BatchedTrainer
     }
 
     /// <summary>One epoch's sample orders: each network's loader order (drawn once per distinct seed).</summary>
-    private sealed class EpochOrders : IDisposable
+    private sealed class EpochOrders
     {
-        private readonly Tensor rows;
-        private readonly Tensor rowOf;
-        private readonly bool shared;
-        private readonly int count;
+        private readonly List<long[]> distinct;
+        private readonly long[] orderOf;
 
         internal EpochOrders(IReadOnlyList<Trainer> networks, int epoch)
         {
             var loaders = networks.Select(n => ((LoaderData)n.Data).Train).ToList();
             var seeds = loaders.Select(l => l.Seed).Distinct().ToList();
-            var orders = seeds.Select(s => loaders.First(l => l.Seed == s).Order(epoch)).ToList();
-            Orders = loaders.Select(l => orders[seeds.IndexOf(l.Seed)]).ToList();
-            var device = loaders[0].Dataset.Device;
-            using var scope = NewDisposeScope();
-            rows = stack(orders.Select(o => tensor(o, device: device)).ToArray()).DetachFromDisposeScope();
-            rowOf = tensor(loaders.Select(l => (long)seeds.IndexOf(l.Seed)).ToArray(), device: device).DetachFromDisposeScope();
-            shared = seeds.Count == 1;
-            count = networks.Count;
+            distinct = seeds.Select(s => loaders.First(l => l.Seed == s).Order(epoch)).ToList();
+            orderOf = loaders.Select(l => (long)seeds.IndexOf(l.Seed)).ToArray();
+            Orders = orderOf.Select(i => distinct[(int)i]).ToList();
         }
 
         /// <summary>Each network's sample order for the epoch (networks with one seed share an array).</summary>
         internal IReadOnlyList<long[]> Orders { get; }
 
-        /// <summary>Per step, inputs (K, B, features) and labels (K, B) — or, when every network has the same order, the
-        /// inputs (B, features) once and labels (K, B) — on <paramref name="device"/>; the caller disposes each pair.</summary>
+        /// <summary>Per step, inputs (K, B, features) and labels (K, B) on <paramref name="device"/>, each network's batch
+        /// gathered from its own order even when the orders are one: a single (B, in)·(in, K·out) product for layer 1
+        /// rounds unlike the sequential run's addmm, and Adam carried that past 1e-5 (a replayed equivalence case).
+        /// The orders become index tensors here, for this path only (the fused step reads <see cref="Orders"/>); the
+        /// caller disposes each pair.</summary>
         internal IEnumerable<(Tensor Inputs, Tensor Labels)> Batches(TensorDataset dataset, int batchSize, Device device)
         {
-            var total = dataset.Count;
-            for (var start = 0L; start < total; start += batchSize)
+            var count = orderOf.Length;
+            Tensor rows, rowOf;
+            using (NewDisposeScope())
             {
-                var length = Math.Min(batchSize, total - start);
-                using var scope = NewDisposeScope();
-                Tensor inputs, labels;
-                if (shared)
-                {
-                    var index = rows[0].narrow(0, start, length);
-                    inputs = dataset.Images.index_select(0, index).flatten(1);
-                    labels = dataset.Labels.index_select(0, index).unsqueeze(0).expand(count, length);
-                }
-                else
-                {
-                    var index = rows.narrow(1, start, length).index_select(0, rowOf).reshape(-1);
-                    inputs = dataset.Images.index_select(0, index).view(count, length, -1);
-                    labels = dataset.Labels.index_select(0, index).view(count, length);
-                }
-                var pair = (inputs.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope());
-                scope.Dispose();
-                yield return pair;
+                rows = stack(distinct.Select(o => tensor(o, device: dataset.Device)).ToArray()).DetachFromDisposeScope();
+                rowOf = tensor(orderOf, device: dataset.Device).DetachFromDisposeScope();
             }
-        }
-
-        public void Dispose()
-        {
-            rows.Dispose();
-            rowOf.Dispose();
+            try
+            {
+                var total = dataset.Count;
+                for (var start = 0L; start < total; start += batchSize)
+                {
+                    var length = Math.Min(batchSize, total - start);
+                    using var scope = NewDisposeScope();
+                    var index = rows.narrow(1, start, length).index_select(0, rowOf).reshape(-1);
+                    var inputs = dataset.Images.index_select(0, index).view(count, length, -1);
+                    var labels = dataset.Labels.index_select(0, index).view(count, length);
+                    var pair = (inputs.to(device).MoveToOuterDisposeScope(), labels.to(device).MoveToOuterDisposeScope());
+                    scope.Dispose();
+                    yield return pair;
+                }
+            }
+            finally
+            {
+                rows.Dispose();
+                rowOf.Dispose();
+            }
         }
     }
 }
